@@ -1,0 +1,83 @@
+"""Conduct: case tracking for misconduct and sexual exploitation and abuse in peace operations.
+
+``create_app`` builds the application: settings, keys, database, features. It refuses to start
+when a key is missing or wrong, or when production settings are unsafe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from conduct.config import ConfigurationError, Settings, load_settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Application factory. ``overrides`` take precedence over every other setting source."""
+    settings = load_settings(overrides)
+    keyring = _open_keys(settings)
+    settings.instance_path.mkdir(parents=True, exist_ok=True)
+
+    app = Flask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
+        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        JSON_SORT_KEYS=False,
+        TESTING=settings.env == "testing",
+    )
+    app.extensions["conduct_settings"] = settings
+    app.extensions["conduct_keyring"] = keyring
+    _init_extensions(app)
+    _register_features(app)
+    from conduct.cli import register_app_commands
+
+    register_app_commands(app)
+    if not app.debug:
+        logging.getLogger("conduct").setLevel(logging.INFO)
+    return app
+
+
+def _open_keys(settings: Settings):
+    from conduct.crypto import CryptoError
+    from conduct.crypto.keys import load_keyring
+
+    try:
+        return load_keyring(settings.key_dir, settings.kek)
+    except CryptoError as error:
+        raise ConfigurationError(f"cannot start: {error}") from None
+
+
+def _engine_options(settings: Settings) -> dict[str, Any]:
+    if settings.uses_sqlite:
+        return {"connect_args": {"timeout": 30, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 10}
+
+
+def _init_extensions(app: Flask) -> None:
+    from flask_migrate import Migrate
+
+    from conduct.core import web
+    from conduct.core.db import db
+
+    db.init_app(app)
+    Migrate(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
+    web.init_app(app)
+
+
+def _register_features(app: Flask) -> None:
+    from conduct import models  # noqa: F401 - every table registered with the metadata
+    from conduct.core import health
+
+    app.register_blueprint(health.blueprint)
+
+
+def settings_of(app: Flask) -> Settings:
+    return app.extensions["conduct_settings"]

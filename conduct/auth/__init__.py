@@ -1,0 +1,1 @@
+"""Accounts, login, second factor and role assignment."""

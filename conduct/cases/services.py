@@ -1,0 +1,164 @@
+"""Case services. Each takes the acting user, changes state, records the audit event, flushes.
+
+None of them commits: the request (or ``unit_of_work``) commits once, so a change and its
+audit event stand or fall together.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from conduct.audit import record
+from conduct.core.db import db
+from conduct.core.errors import NotFound, ValidationFailed
+from conduct.core.missions import Mission
+from conduct.crypto import current_vault
+from conduct.crypto.models import DataKey
+
+from .models import Case, Person, ReferenceCounter
+
+CASE_FIELDS = (
+    "narrative",
+    "location",
+    "notes",
+    "source",
+    "category",
+    "allegation_type",
+    "status",
+    "misconduct_class",
+    "incident_date",
+)
+PERSON_FIELDS = (
+    "role",
+    "full_name",
+    "aliases",
+    "date_of_birth",
+    "personnel_number",
+    "national_id",
+    "contact",
+    "sex",
+    "age_group",
+    "personnel_category",
+    "nationality",
+)
+
+
+def allocate_reference(session: Session, mission_code: str, year: int) -> str:
+    """The next ``MISSION-YYYY-NNNN`` for a mission and year, taken under a row lock.
+
+    One atomic upsert: PostgreSQL locks the counter row until the transaction ends; SQLite
+    transactions here always begin IMMEDIATE, so only one writer runs at a time.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(ReferenceCounter)
+        .values(mission_code=mission_code, year=year, last_number=1)
+        .on_conflict_do_update(
+            index_elements=["mission_code", "year"],
+            set_={"last_number": ReferenceCounter.last_number + 1},
+        )
+        .returning(ReferenceCounter.last_number)
+    )
+    number = session.execute(statement).scalar_one()
+    return f"{mission_code}-{year}-{number:04d}"
+
+
+def _assign(target, values: Mapping[str, Any], allowed: tuple[str, ...]) -> list[str]:
+    """Set the given fields; a bad code becomes a 400 naming the field. Returns names set."""
+    problems: dict[str, list[str]] = {}
+    for name, value in values.items():
+        if name not in allowed:
+            problems[name] = ["unknown field"]
+            continue
+        try:
+            setattr(target, name, value)
+        except (TypeError, ValueError) as error:
+            problems[name] = [str(error).split(": ", 1)[-1]]
+    if problems:
+        raise ValidationFailed("invalid input in: " + ", ".join(sorted(problems)), problems)
+    return sorted(values)
+
+
+def open_case(
+    actor, mission_code: str, received_on: date, fields: Mapping[str, Any] | None = None
+) -> Case:
+    """Record a new report: allocate its reference, seal its fields, audit the creation."""
+    session = db.session
+    if session.get(Mission, mission_code) is None:
+        raise ValidationFailed("unknown mission", {"mission": ["unknown mission code"]})
+    values = {"status": "received", **dict(fields or {})}
+    case = Case(
+        reference=allocate_reference(session, mission_code, received_on.year),
+        mission_code=mission_code,
+        received_on=received_on,
+        created_by=getattr(actor, "id", None),
+    )
+    names = _assign(case, values, CASE_FIELDS)
+    session.add(case)
+    session.flush()
+    record(
+        "case.create",
+        actor=actor,
+        object_type="case",
+        object_id=case.id,
+        case=case,
+        fields=["mission", "received_on", *names],
+    )
+    return case
+
+
+def add_person(actor, case: Case, fields: Mapping[str, Any]) -> Person:
+    """Link a person to a case with a role; identities sealed with the case's data key."""
+    person = Person(case=case)
+    names = _assign(person, fields, PERSON_FIELDS)
+    db.session.add(person)
+    db.session.flush()
+    record(
+        "person.create",
+        actor=actor,
+        object_type="person",
+        object_id=person.id,
+        case=case,
+        fields=names,
+    )
+    return person
+
+
+def get_case(actor, case_id: uuid.UUID, fields: tuple[str, ...] = CASE_FIELDS) -> Case:
+    """Load a case for reading and audit the read, naming the fields shown."""
+    case = db.session.get(Case, case_id)
+    if case is None:
+        raise NotFound("no such case")
+    record(
+        "case.read", actor=actor, object_type="case", object_id=case.id, case=case, fields=fields
+    )
+    return case
+
+
+def shred_case(actor, case: Case) -> None:
+    """Destroy the case's data key: its identifying fields become unreadable for ever.
+
+    Blind-index values of its persons are cleared too, so the case no longer answers screening.
+    Coded facts survive (they are sealed with the statistics key), so statistics stay whole.
+    """
+    session = db.session
+    session.execute(delete(DataKey).where(DataKey.case_id == case.id))
+    session.execute(
+        update(Person)
+        .where(Person.case_id == case.id)
+        .values(personnel_number_index=None, name_dob_index=None)
+    )
+    current_vault().forget_case(case.id)
+    record("case.shred", actor=actor, object_type="case", object_id=case.id, case=case)
+    session.expire_all()
+
+
+def case_by_reference(reference: str) -> Case | None:
+    return db.session.scalars(select(Case).where(Case.reference == reference)).first()

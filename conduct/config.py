@@ -1,0 +1,148 @@
+"""Typed settings, read from defaults, then instance/config.py, then the environment.
+
+Production refuses to start on unsafe settings, with a message that says what to do. The names
+are those of brief section 6 (``CONDUCT_*``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from conduct.core.db import normalise_database_url
+
+ENVIRONMENTS = ("development", "production", "testing")
+_WEAK_SECRETS = {"", "dev", "development", "secret", "changeme", "change-me", "test"}
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or unsafe; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    key_dir: Path
+    kek: str | None
+    redis_url: str | None
+    suppression_threshold: int
+    audit_seal_seconds: int
+    allow_sqlite_in_production: bool
+    secret_key_generated: bool
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def uses_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _read_python_config(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    namespace: dict[str, Any] = {"__file__": str(path)}
+    exec(compile(path.read_text(), str(path), "exec"), namespace)  # noqa: S102 - local config
+    return {name: value for name, value in namespace.items() if name.startswith("CONDUCT_")}
+
+
+def _as_int(name: str, value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _as_bool(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _development_secret(instance_path: Path) -> str:
+    """A random secret kept in instance/secret_key, made at first run (development only)."""
+    path = instance_path / "secret_key"
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from defaults < instance/config.py < environment < ``overrides``."""
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    early = {**environ, **overrides}
+    instance_path = Path(early.get("CONDUCT_INSTANCE_PATH") or "instance").resolve()
+    values: dict[str, Any] = _read_python_config(instance_path / "config.py")
+    values.update({k: v for k, v in environ.items() if k.startswith("CONDUCT_")})
+    values.update(overrides)
+
+    env = values.get("CONDUCT_ENV", "development")
+    if env not in ENVIRONMENTS:
+        raise ConfigurationError(f"CONDUCT_ENV must be one of {', '.join(ENVIRONMENTS)}")
+    secret = values.get("CONDUCT_SECRET_KEY")
+    generated = False
+    if not secret and env != "production":
+        secret, generated = _development_secret(instance_path), True
+    database_url = values.get("CONDUCT_DATABASE_URL") or (
+        f"sqlite:///{instance_path / 'conduct.db'}"
+    )
+    settings = Settings(
+        env=env,
+        instance_path=instance_path,
+        database_url=normalise_database_url(database_url),
+        secret_key=secret or "",
+        key_dir=Path(values.get("CONDUCT_KEY_DIR") or instance_path / "keys").resolve(),
+        kek=values.get("CONDUCT_KEK") or None,
+        redis_url=values.get("CONDUCT_REDIS_URL") or None,
+        suppression_threshold=_as_int(
+            "CONDUCT_SUPPRESSION_THRESHOLD", values.get("CONDUCT_SUPPRESSION_THRESHOLD", 5)
+        ),
+        audit_seal_seconds=_as_int(
+            "CONDUCT_AUDIT_SEAL_SECONDS", values.get("CONDUCT_AUDIT_SEAL_SECONDS", 30)
+        ),
+        allow_sqlite_in_production=_as_bool(values.get("CONDUCT_ALLOW_SQLITE", False)),
+        secret_key_generated=generated,
+    )
+    check_settings(settings)
+    return settings
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse unsafe settings. Production is strict; every environment gets sane numbers."""
+    if settings.suppression_threshold < 2:
+        raise ConfigurationError("CONDUCT_SUPPRESSION_THRESHOLD must be at least 2")
+    if settings.audit_seal_seconds < 1:
+        raise ConfigurationError("CONDUCT_AUDIT_SEAL_SECONDS must be at least 1")
+    if not settings.is_production:
+        return
+    secret = settings.secret_key
+    if secret.strip().lower() in _WEAK_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(
+            "CONDUCT_SECRET_KEY is missing or weak: set it to a random value of at least "
+            f"{MIN_SECRET_LENGTH} characters, for example from "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+        )
+    dev_secret = settings.instance_path / "secret_key"
+    if dev_secret.exists() and dev_secret.read_text().strip() == secret:
+        raise ConfigurationError(
+            "CONDUCT_SECRET_KEY is the development secret from instance/secret_key: "
+            "generate a new one for production"
+        )
+    if settings.uses_sqlite and not settings.allow_sqlite_in_production:
+        raise ConfigurationError(
+            "production needs PostgreSQL: set CONDUCT_DATABASE_URL=postgresql://..., or set "
+            "CONDUCT_ALLOW_SQLITE=1 to accept a single-server SQLite deployment"
+        )

@@ -1,0 +1,108 @@
+"""The database: declarative base, mixins, engine tuning, and the unit of work.
+
+Services only flush. A request (or a CLI command, through :func:`unit_of_work`) commits once at
+its end, so a change and the audit event that records it stand or fall together.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import DateTime, MetaData, Uuid, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, registry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={
+            uuid.UUID: Uuid(native_uuid=True),
+            datetime: DateTime(timezone=True),
+        },
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+class UuidKey:
+    """A UUID primary key made in Python at construction, so sealed cells can bind to it."""
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("id", uuid.uuid4())
+        super().__init__(**kwargs)
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@event.listens_for(Engine, "connect")
+def _tune_sqlite(dbapi_connection, _record) -> None:
+    """WAL, a busy timeout and foreign keys on every SQLite connection.
+
+    Autocommit is switched off in the driver so that :func:`_begin_immediate` decides how a
+    transaction starts: reads write audit events, so every transaction takes the write lock
+    up front instead of failing to upgrade a read lock later.
+    """
+    if type(dbapi_connection).__module__ != "sqlite3":
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _begin_immediate(connection) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+@contextmanager
+def unit_of_work() -> Iterator:
+    """One transaction outside a request (CLI, jobs, tests): commit on success, else roll back.
+
+    The crypto vault opened for it forgets every case data key at the end.
+    """
+    from conduct.crypto.vault import open_vault
+
+    session = db.session
+    with open_vault():
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise

@@ -1,0 +1,54 @@
+"""Domain errors and their one mapping to HTTP.
+
+Services raise these; one handler turns them into the JSON error shape of the brief
+(``{"error": {"code", "message", "fields"}}``) for the API, or an error page for HTML. Before
+answering, the handler rolls the request's transaction back and records the refusal, so a
+failed change leaves nothing behind but its audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+class ConductError(Exception):
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, fields: Mapping[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = dict(fields or {})
+
+
+class ValidationFailed(ConductError):
+    """Input is wrong; ``fields`` names each field and its problems."""
+
+    status = 400
+    code = "invalid"
+
+
+class NotAuthenticated(ConductError):
+    status = 401
+    code = "not_authenticated"
+
+
+class Forbidden(ConductError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ConductError):
+    """Not found, or not in the user's scope: the two are indistinguishable on purpose."""
+
+    status = 404
+    code = "not_found"
+
+
+class VersionConflict(ConductError):
+    status = 409
+    code = "version_conflict"
+
+
+def error_body(code: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}

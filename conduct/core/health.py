@@ -1,0 +1,43 @@
+"""Liveness and readiness probes for load balancers. Open to everyone; they touch no case."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, jsonify
+from sqlalchemy import select, text
+
+from conduct.crypto import CryptoError, current_vault
+from conduct.crypto.models import DataKey
+
+from .db import db
+
+blueprint = Blueprint("health", __name__)
+
+
+@blueprint.get("/healthz")
+def healthz():
+    """Alive: the process answers."""
+    return jsonify(status="ok")
+
+
+@blueprint.get("/readyz")
+def readyz():
+    """Ready: the database answers and the keys open what the database holds."""
+    checks = {"database": "ok", "keys": "ok"}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        current_app.logger.warning("readiness: database unreachable")
+        checks["database"] = "unavailable"
+    else:
+        try:
+            sample = db.session.scalars(select(DataKey).limit(1)).first()
+            if sample is not None:
+                current_vault().data_key(db.session, sample.case_id)
+        except CryptoError:
+            current_app.logger.warning("readiness: the KEK does not open the database's keys")
+            checks["keys"] = "wrong"
+        except Exception:
+            current_app.logger.warning("readiness: schema not ready")
+            checks["database"] = "not_migrated"
+    ready = all(value == "ok" for value in checks.values())
+    return jsonify(status="ready" if ready else "not_ready", checks=checks), 200 if ready else 503

@@ -1,0 +1,131 @@
+"""Request plumbing: request ids, the vault, one commit per request, errors, headers."""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from flask import Flask, g, jsonify, render_template, request
+from marshmallow import ValidationError
+from werkzeug.exceptions import HTTPException
+
+from conduct.crypto.vault import open_vault
+
+from .db import db
+from .errors import ConductError, error_body
+
+log = logging.getLogger(__name__)
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+    "Cache-Control": "no-store",
+}
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _begin_request() -> None:
+    supplied = request.headers.get("X-Request-ID", "")
+    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    g.vault_scope = open_vault()
+    g.vault_scope.__enter__()
+
+
+def _commit_request(response):
+    """Commit the request's one transaction. A failure here becomes a 500, not a lost write."""
+    db.session.commit()
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    if request.is_secure:
+        response.headers.setdefault(
+            "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+        )
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    return response
+
+
+def _end_request(_exc) -> None:
+    scope = g.pop("vault_scope", None)
+    if scope is not None:
+        scope.__exit__(None, None, None)
+
+
+def _respond(status: int, code: str, message: str, fields=None):
+    if is_api_request():
+        return jsonify(error_body(code, message, fields)), status
+    page = render_template("error.html", status=status, message=message, fields=fields or {})
+    return page, status
+
+
+def _record_refusal(error: ConductError) -> None:
+    """Roll back the request's work and keep only the audit event of the refusal."""
+    from conduct.audit import record
+    from conduct.core.access import current_actor
+
+    db.session.rollback()
+    outcome = {403: "denied", 401: "denied", 400: "invalid"}.get(error.status, "failed")
+    record(
+        "request.refused",
+        actor=current_actor(),
+        outcome=outcome,
+        object_type="endpoint",
+        object_id=(request.endpoint or "unknown").replace("/", "."),
+        fields=sorted(error.fields),
+    )
+
+
+def handle_conduct_error(error: ConductError):
+    _record_refusal(error)
+    return _respond(error.status, error.code, error.message, error.fields)
+
+
+def handle_validation_error(error: ValidationError):
+    fields = error.normalized_messages()
+    if not isinstance(fields, dict):
+        fields = {"_schema": fields}
+    flat = {name: msgs if isinstance(msgs, list) else [str(msgs)] for name, msgs in fields.items()}
+    names = ", ".join(sorted(flat))
+    return handle_conduct_error(_invalid(f"invalid input in: {names}", flat))
+
+
+def _invalid(message, fields):
+    from .errors import ValidationFailed
+
+    return ValidationFailed(message, fields)
+
+
+def handle_http_error(error: HTTPException):
+    db.session.rollback()
+    code = (error.name or "error").lower().replace(" ", "_")
+    return _respond(error.code or 500, code, error.description or error.name)
+
+
+def handle_unexpected_error(error: Exception):
+    db.session.rollback()
+    log.exception("unhandled error in request %s", g.get("request_id"))
+    return _respond(500, "internal_error", "something went wrong; the change was not saved")
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_begin_request)
+    app.after_request(_commit_request)
+    app.teardown_request(_end_request)
+    app.register_error_handler(ConductError, handle_conduct_error)
+    app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected_error)

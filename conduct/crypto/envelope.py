@@ -1,0 +1,92 @@
+"""Sealing one database cell with AES-256-GCM, bound to where it is stored.
+
+A sealed value is ``FORMAT (1 byte) | key id (16) | nonce (12) | ciphertext and tag``. The
+associated data is built from the format, the table, the column, the row id and the case id, so
+a value copied to another cell, row or case fails authentication. The key id names the data key
+(or the statistics key) that sealed the value; the wrapped key record behind that id names the
+KEK version, so rotating the KEK rewraps keys and never rewrites a value.
+
+Plaintexts are padded (ISO/IEC 7816-4) to a multiple of a block, so that the length of a
+ciphertext says little about what it holds and a missing value looks like a short one.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from .errors import IntegrityError, KeyFormatError
+
+FORMAT_V1 = 0x01
+_HEADER = 1 + 16 + 12
+_AAD_PREFIX = b"conduct/v1\x00"
+
+
+@dataclass(frozen=True)
+class SealingKey:
+    """An unwrapped AES-256 key with its id. Lives only as long as a unit of work needs it."""
+
+    key_id: uuid.UUID
+    _aead: AESGCM = field(repr=False)
+
+    @classmethod
+    def from_bytes(cls, key_id: uuid.UUID, material: bytes) -> SealingKey:
+        if len(material) != 32:
+            raise KeyFormatError("a sealing key must be 32 bytes")
+        return cls(key_id, AESGCM(material))
+
+
+def cell_context(table: str, column: str) -> bytes:
+    """The constant part of the associated data for one column of one table."""
+    return _AAD_PREFIX + table.encode() + b"\x00" + column.encode() + b"\x00"
+
+
+def seal(
+    key: SealingKey, plaintext: bytes, context: bytes, row_id: uuid.UUID, case_id: uuid.UUID
+) -> bytes:
+    """Encrypt ``plaintext`` for the cell (``context``, row, case) under ``key``."""
+    nonce = os.urandom(12)
+    header = bytes((FORMAT_V1,)) + key.key_id.bytes + nonce
+    aad = context + row_id.bytes + case_id.bytes
+    return header + key._aead.encrypt(nonce, plaintext, aad)
+
+
+def key_id_of(token: bytes) -> uuid.UUID:
+    """The id of the key that sealed ``token``."""
+    if len(token) < _HEADER + 16 or token[0] != FORMAT_V1:
+        raise KeyFormatError("not a sealed value of a known format")
+    return uuid.UUID(bytes=bytes(token[1:17]))
+
+
+def open_sealed(
+    key: SealingKey, token: bytes, context: bytes, row_id: uuid.UUID, case_id: uuid.UUID
+) -> bytes:
+    """Decrypt a value sealed by :func:`seal` for exactly this cell, or raise IntegrityError."""
+    if key_id_of(token) != key.key_id:
+        raise IntegrityError("the value was sealed with another key (moved from another case?)")
+    aad = context + row_id.bytes + case_id.bytes
+    try:
+        return key._aead.decrypt(token[17:_HEADER], token[_HEADER:], aad)
+    except InvalidTag:
+        raise IntegrityError(
+            "a sealed value failed its integrity check: it was altered or moved to another cell"
+        ) from None
+
+
+def pad(data: bytes, block: int) -> bytes:
+    """ISO/IEC 7816-4 padding: 0x80 then zeros up to a multiple of ``block``."""
+    fill = block - (len(data) + 1) % block
+    if fill == block:
+        fill = 0
+    return data + b"\x80" + bytes(fill)
+
+
+def unpad(data: bytes) -> bytes:
+    end = data.rstrip(b"\x00")
+    if not end or end[-1] != 0x80:
+        raise IntegrityError("a sealed value has broken padding")
+    return end[:-1]

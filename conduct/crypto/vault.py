@@ -1,0 +1,119 @@
+"""The vault: the keys one unit of work (a request, a CLI command) may use, and nothing longer.
+
+A vault holds the deployment keyring and the case data keys unwrapped so far. It is opened at
+the start of a request and closed at its end, when every data key is forgotten: no plaintext
+key, identity or per-case value ever sits in a process-wide cache.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .envelope import SealingKey
+from .errors import NoVaultError, ShreddedError
+from .keys import Keyring, new_wrapped_key, unwrap_key, wrapped_kek_version
+from .models import DataKey
+
+_current: ContextVar[Vault | None] = ContextVar("conduct_vault", default=None)
+
+
+def data_key_purpose(case_id: uuid.UUID) -> str:
+    return f"data:{case_id}"
+
+
+class Vault:
+    def __init__(self, keyring: Keyring):
+        self.keyring = keyring
+        self._data_keys: dict[uuid.UUID, SealingKey] = {}
+
+    @property
+    def statistics_key(self) -> SealingKey:
+        return self.keyring.statistics
+
+    @property
+    def blind_index_key(self) -> bytes:
+        return self.keyring.blind_index
+
+    def create_data_key(self, session: Session, case_id: uuid.UUID) -> SealingKey:
+        """Make, wrap and stage a new data key for a new case."""
+        if case_id in self._data_keys:
+            return self._data_keys[case_id]
+        purpose = data_key_purpose(case_id)
+        key_id, material, wrapped = new_wrapped_key(self.keyring.provider, purpose)
+        session.add(
+            DataKey(
+                case_id=case_id,
+                key_id=key_id,
+                kek_version=wrapped_kek_version(wrapped),
+                wrapped=wrapped,
+            )
+        )
+        key = self._data_keys[case_id] = SealingKey.from_bytes(key_id, material)
+        return key
+
+    def data_key(self, session: Session, case_id: uuid.UUID) -> SealingKey:
+        """The case's data key, unwrapped once per unit of work; ShreddedError if destroyed."""
+        key = self._data_keys.get(case_id)
+        if key is None:
+            with session.no_autoflush:
+                record = session.get(DataKey, case_id)
+            if record is None:
+                raise ShreddedError(
+                    "this case's data key was destroyed: its identifying fields are gone"
+                )
+            key = self._remember(record)
+        return key
+
+    def preload(self, session: Session, case_ids: Iterable[uuid.UUID]) -> None:
+        """Unwrap the data keys of many cases with one query (lists, exports, benchmarks)."""
+        missing = {case_id for case_id in case_ids if case_id not in self._data_keys}
+        if not missing:
+            return
+        with session.no_autoflush:
+            records = session.scalars(select(DataKey).where(DataKey.case_id.in_(missing)))
+            for record in records:
+                self._remember(record)
+
+    def forget_case(self, case_id: uuid.UUID) -> None:
+        self._data_keys.pop(case_id, None)
+
+    def forget(self) -> None:
+        self._data_keys.clear()
+
+    def _remember(self, record: DataKey) -> SealingKey:
+        purpose = data_key_purpose(record.case_id)
+        key_id, material = unwrap_key(self.keyring.provider, purpose, bytes(record.wrapped))
+        key = SealingKey.from_bytes(key_id, material)
+        self._data_keys[record.case_id] = key
+        return key
+
+
+def current_vault() -> Vault:
+    vault = _current.get()
+    if vault is None:
+        raise NoVaultError(
+            "sealed fields can only be read or written inside a request or unit_of_work()"
+        )
+    return vault
+
+
+@contextmanager
+def open_vault(keyring: Keyring | None = None) -> Iterator[Vault]:
+    """Make a vault current for the block; forget its data keys when the block ends."""
+    if keyring is None:
+        from flask import current_app
+
+        keyring = current_app.extensions["conduct_keyring"]
+    vault = Vault(keyring)
+    token = _current.set(vault)
+    try:
+        yield vault
+    finally:
+        vault.forget()
+        _current.reset(token)

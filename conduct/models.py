@@ -1,0 +1,39 @@
+"""Imports every model so the metadata (Alembic, create_all) sees all tables."""
+
+from conduct.audit.models import AuditEvent
+from conduct.auth.models import User, UserMission, UserRole
+from conduct.cases.models import (
+    Attachment,
+    Case,
+    CaseTeamMember,
+    CaseTransfer,
+    Finding,
+    InterimMeasure,
+    PaternityClaim,
+    Person,
+    ReferenceCounter,
+    Referral,
+    StatusChange,
+)
+from conduct.core.missions import Mission
+from conduct.crypto.models import DataKey
+
+__all__ = [
+    "Attachment",
+    "AuditEvent",
+    "Case",
+    "CaseTeamMember",
+    "CaseTransfer",
+    "DataKey",
+    "Finding",
+    "InterimMeasure",
+    "Mission",
+    "PaternityClaim",
+    "Person",
+    "ReferenceCounter",
+    "Referral",
+    "StatusChange",
+    "User",
+    "UserMission",
+    "UserRole",
+]
