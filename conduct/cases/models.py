@@ -213,6 +213,7 @@ class InterimMeasure(CaseChild, db.Model):
     ended_on: Mapped[date | None]
 
     case: Mapped[Case] = relationship(back_populates="measures")
+    person: Mapped[Person | None] = relationship()
 
 
 class Finding(CaseChild, db.Model):
@@ -229,6 +230,7 @@ class Finding(CaseChild, db.Model):
     decided_on: Mapped[date | None]
 
     case: Mapped[Case] = relationship(back_populates="findings")
+    person: Mapped[Person] = relationship()
 
 
 class PaternityClaim(CaseChild, db.Model):
@@ -240,6 +242,7 @@ class PaternityClaim(CaseChild, db.Model):
     filed_on: Mapped[date]
 
     case: Mapped[Case] = relationship(back_populates="paternity_claims")
+    person: Mapped[Person | None] = relationship()
 
 
 class Attachment(CaseChild, db.Model):

@@ -26,6 +26,7 @@ def readyz():
     try:
         db.session.execute(text("SELECT 1"))
     except Exception:
+        db.session.rollback()
         current_app.logger.warning("readiness: database unreachable")
         checks["database"] = "unavailable"
     else:
@@ -37,6 +38,7 @@ def readyz():
             current_app.logger.warning("readiness: the KEK does not open the database's keys")
             checks["keys"] = "wrong"
         except Exception:
+            db.session.rollback()
             current_app.logger.warning("readiness: schema not ready")
             checks["database"] = "not_migrated"
     ready = all(value == "ok" for value in checks.values())
