@@ -64,19 +64,24 @@ def _engine_options(settings: Settings) -> dict[str, Any]:
 def _init_extensions(app: Flask) -> None:
     from flask_migrate import Migrate
 
+    from conduct.auth import guard
     from conduct.core import web
     from conduct.core.db import db
 
     db.init_app(app)
     Migrate(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     web.init_app(app)
+    guard.init_app(app)
 
 
 def _register_features(app: Flask) -> None:
     from conduct import models  # noqa: F401 - every table registered with the metadata
+    from conduct.auth import api as auth_api
+    from conduct.auth import views as auth_views
     from conduct.core import health
 
-    app.register_blueprint(health.blueprint)
+    for blueprint in (health.blueprint, auth_views.blueprint, auth_api.blueprint):
+        app.register_blueprint(blueprint)
 
 
 def settings_of(app: Flask) -> Settings:

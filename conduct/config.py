@@ -37,6 +37,11 @@ class Settings:
     audit_seal_seconds: int
     allow_sqlite_in_production: bool
     secret_key_generated: bool
+    session_idle_minutes: int = 30
+    session_max_hours: int = 12
+    lockout_attempts: int = 5
+    lockout_minutes: int = 15
+    login_rate_limit: str = "20 per 5 minutes"
 
     @property
     def is_production(self) -> bool:
@@ -115,6 +120,19 @@ def load_settings(
         ),
         allow_sqlite_in_production=_as_bool(values.get("CONDUCT_ALLOW_SQLITE", False)),
         secret_key_generated=generated,
+        session_idle_minutes=_as_int(
+            "CONDUCT_SESSION_IDLE_MINUTES", values.get("CONDUCT_SESSION_IDLE_MINUTES", 30)
+        ),
+        session_max_hours=_as_int(
+            "CONDUCT_SESSION_MAX_HOURS", values.get("CONDUCT_SESSION_MAX_HOURS", 12)
+        ),
+        lockout_attempts=_as_int(
+            "CONDUCT_LOCKOUT_ATTEMPTS", values.get("CONDUCT_LOCKOUT_ATTEMPTS", 5)
+        ),
+        lockout_minutes=_as_int(
+            "CONDUCT_LOCKOUT_MINUTES", values.get("CONDUCT_LOCKOUT_MINUTES", 15)
+        ),
+        login_rate_limit=str(values.get("CONDUCT_LOGIN_RATE_LIMIT", "20 per 5 minutes")),
     )
     check_settings(settings)
     return settings
@@ -126,6 +144,14 @@ def check_settings(settings: Settings) -> None:
         raise ConfigurationError("CONDUCT_SUPPRESSION_THRESHOLD must be at least 2")
     if settings.audit_seal_seconds < 1:
         raise ConfigurationError("CONDUCT_AUDIT_SEAL_SECONDS must be at least 1")
+    for name, value in (
+        ("CONDUCT_SESSION_IDLE_MINUTES", settings.session_idle_minutes),
+        ("CONDUCT_SESSION_MAX_HOURS", settings.session_max_hours),
+        ("CONDUCT_LOCKOUT_ATTEMPTS", settings.lockout_attempts),
+        ("CONDUCT_LOCKOUT_MINUTES", settings.lockout_minutes),
+    ):
+        if value < 1:
+            raise ConfigurationError(f"{name} must be at least 1")
     if not settings.is_production:
         return
     secret = settings.secret_key

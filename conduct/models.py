@@ -1,7 +1,7 @@
 """Imports every model so the metadata (Alembic, create_all) sees all tables."""
 
 from conduct.audit.models import AuditEvent
-from conduct.auth.models import User, UserMission, UserRole
+from conduct.auth.models import RecoveryCode, User, UserMission, UserRole, WebSession
 from conduct.cases.models import (
     Attachment,
     Case,
@@ -29,6 +29,7 @@ __all__ = [
     "InterimMeasure",
     "Mission",
     "PaternityClaim",
+    "RecoveryCode",
     "Person",
     "ReferenceCounter",
     "Referral",
@@ -36,4 +37,5 @@ __all__ = [
     "User",
     "UserMission",
     "UserRole",
+    "WebSession",
 ]

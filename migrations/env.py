@@ -41,6 +41,15 @@ def skip_empty_revision(migration_context, revision, directives) -> None:
         logger.info("No changes in schema detected.")
 
 
+def render_item(type_, obj, autogen_context):
+    """Write Conduct's own column types as the plain SQLAlchemy types they store."""
+    from conduct.core.db import UtcDateTime
+
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def configure_args() -> dict:
     """Flask-Migrate's options (``compare_type=True``), batch operations on every database.
 
@@ -50,6 +59,7 @@ def configure_args() -> dict:
     args = dict(migrate.configure_args)
     args.setdefault("process_revision_directives", skip_empty_revision)
     args["render_as_batch"] = True
+    args["render_item"] = render_item
     return args
 
 

@@ -22,3 +22,47 @@ def make_case(actor=None, mission="MINUSCA", received_on=date(2026, 3, 2), **fie
 def make_person(case, actor=None, **fields):
     values = {"role": "victim", "full_name": "Awa Traoré", "sex": "female", **fields}
     return services.add_person(actor, case, values)
+
+
+PASSWORD = "amber-quarry-lantern-47"
+
+
+def make_user(
+    roles=("officer",), missions=("MINUSCA",), email=None, password=PASSWORD, enrolled=True
+):
+    """An account through the real service; with ``enrolled`` its second factor is confirmed.
+
+    Returns the user; its TOTP seed is ``totp_secret_of(user)``.
+    """
+    import uuid
+
+    from conduct.auth import services as accounts
+    from conduct.auth import totp
+    from conduct.core.db import utcnow
+    from conduct.crypto.accounts import seal_account_secret
+
+    email = email or f"{'-'.join(sorted(roles))}-{uuid.uuid4().hex[:8]}@conduct.test"
+    user = accounts.create_user(
+        None, email, "Test " + roles[0].title(), roles, missions, password=password
+    )
+    if enrolled:
+        user.totp_secret_sealed = seal_account_secret(user.id, "totp_secret", totp.new_secret())
+        user.mfa_confirmed_at = utcnow()
+    return user
+
+
+def fresh_code(user) -> str:
+    """A code for the current time step, as if the account's last code were a minute old.
+
+    Tests log the same account in several times within one 30-second step; moving the last
+    accepted step back stands in for waiting. The replay rule itself is tested on its own.
+    """
+    import pyotp
+
+    from conduct.auth import services as accounts
+    from conduct.auth import totp
+
+    step = totp.current_step()
+    if user.last_totp_step is not None and user.last_totp_step >= step:
+        user.last_totp_step = step - 2
+    return pyotp.TOTP(accounts.totp_secret_of(user)).generate_otp(step)

@@ -12,7 +12,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import UniqueConstraint, inspect, select
+from sqlalchemy import inspect, select
 
 from conduct.codes import MISSIONS
 from conduct.core.db import db
@@ -55,27 +55,12 @@ def test_one_head(empty_app):
     assert len(script_directory(empty_app).get_heads()) == 1
 
 
-def duplicates_primary_key(difference) -> bool:
-    """A unique constraint added on exactly the primary-key columns of its table.
-
-    PostgreSQL silently leaves such a constraint out of CREATE TABLE (the primary key already
-    makes the columns unique), so it can never be found there. ReferenceCounter declares one.
-    """
-    if difference[0] != "add_constraint" or not isinstance(difference[1], UniqueConstraint):
-        return False
-    constraint = difference[1]
-    primary_key = db.metadata.tables[constraint.table.name].primary_key
-    return set(constraint.columns.keys()) == set(primary_key.columns.keys())
-
-
 def test_models_equal_head(empty_app):
     upgrade()
     options = dict(empty_app.extensions["migrate"].configure_args)
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts=options)
         differences = compare_metadata(context, db.metadata)
-    if db.engine.dialect.name == "postgresql":
-        differences = [item for item in differences if not duplicates_primary_key(item)]
     assert differences == []
 
 

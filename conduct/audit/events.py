@@ -15,13 +15,17 @@ from conduct.core.db import db
 from .models import AuditEvent
 
 OUTCOMES = frozenset({"success", "denied", "failed", "invalid"})
-_NAME = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
+_NAME = re.compile(r"^_?[a-z][a-z0-9_.:-]{0,63}$")
 _REFERENCE = re.compile(r"^[A-Z]{2,16}-\d{4}-\d{4,6}$")
 _OBJECT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
 class AuditError(ValueError):
     """An audit event was asked to hold something that is not a name or an id."""
+
+
+def is_name(value: str) -> bool:
+    return bool(_NAME.match(value))
 
 
 def _name(kind: str, value: str) -> str:

@@ -16,7 +16,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conduct import codes
@@ -265,7 +265,6 @@ class ReferenceCounter(db.Model):
     """The last case number given per mission and year; taken under a row lock."""
 
     __tablename__ = "reference_counters"
-    __table_args__ = (UniqueConstraint("mission_code", "year"),)
 
     mission_code: Mapped[str] = mapped_column(ForeignKey("missions.code"), primary_key=True)
     year: Mapped[int] = mapped_column(primary_key=True)

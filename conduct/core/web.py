@@ -75,6 +75,7 @@ def _respond(status: int, code: str, message: str, fields=None):
 def _record_refusal(error: ConductError) -> None:
     """Roll back the request's work and keep only the audit event of the refusal."""
     from conduct.audit import record
+    from conduct.audit.events import is_name
     from conduct.core.access import current_actor
 
     db.session.rollback()
@@ -85,7 +86,8 @@ def _record_refusal(error: ConductError) -> None:
         outcome=outcome,
         object_type="endpoint",
         object_id=(request.endpoint or "unknown").replace("/", "."),
-        fields=sorted(error.fields),
+        # Field names of bad input can come from the client: keep only names we know.
+        fields=sorted(name if is_name(name) else "unknown_field" for name in error.fields),
     )
 
 
@@ -98,7 +100,12 @@ def handle_validation_error(error: ValidationError):
     fields = error.normalized_messages()
     if not isinstance(fields, dict):
         fields = {"_schema": fields}
-    flat = {name: msgs if isinstance(msgs, list) else [str(msgs)] for name, msgs in fields.items()}
+    flat: dict[str, list[str]] = {}
+    for name, messages in fields.items():
+        messages = messages if isinstance(messages, list) else [str(messages)]
+        # A key the schema does not know is the client's text: never echo it into the log.
+        key = "unknown_field" if messages == ["Unknown field."] else name
+        flat.setdefault(key, []).extend(messages)
     names = ", ".join(sorted(flat))
     return handle_conduct_error(_invalid(f"invalid input in: {names}", flat))
 
@@ -111,6 +118,17 @@ def _invalid(message, fields):
 
 def handle_http_error(error: HTTPException):
     db.session.rollback()
+    if error.code == 429:
+        from conduct.audit import record
+        from conduct.core.access import current_actor
+
+        record(
+            "request.throttled",
+            actor=current_actor(),
+            outcome="denied",
+            object_type="endpoint",
+            object_id=(request.endpoint or "unknown"),
+        )
     code = (error.name or "error").lower().replace(" ", "_")
     return _respond(error.code or 500, code, error.description or error.name)
 

@@ -5,7 +5,8 @@ development default, made by ``conduct keys init``) or an environment variable; 
 PKCS#11 HSM can serve it by implementing :class:`KekProvider`.
 
 Every other key is stored wrapped by the KEK: one data key per case (in the database), and the
-three deployment keys (statistics, blind index, audit signing), each in its own file of the key
+four deployment keys (statistics, blind index, audit signing, accounts: second-factor
+secrets), each in its own file of the key
 directory. A wrapped key is ``b"K1" | KEK version (4 bytes) | key id (16) | nonce (12) |
 ciphertext and tag``, with associated data naming the key's purpose and id, so a wrapped key
 cannot be swapped for another one.
@@ -37,7 +38,8 @@ _WRAP_HEADER = 2 + 4 + 16 + 12
 STATISTICS = "statistics"
 BLIND_INDEX = "blind-index"
 AUDIT_SIGNING = "audit-signing"
-DEPLOYMENT_KEYS = (STATISTICS, BLIND_INDEX, AUDIT_SIGNING)
+ACCOUNTS = "accounts"
+DEPLOYMENT_KEYS = (STATISTICS, BLIND_INDEX, AUDIT_SIGNING, ACCOUNTS)
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,7 @@ class Keyring:
     statistics: SealingKey = field(repr=False)
     blind_index: bytes = field(repr=False)
     audit_signing: Ed25519PrivateKey = field(repr=False)
+    accounts: SealingKey = field(repr=False)
 
     @classmethod
     def load(cls, provider: KekProvider, key_dir: Path) -> Keyring:
@@ -236,6 +239,7 @@ class Keyring:
             statistics=SealingKey.from_bytes(stats_id, stats_material),
             blind_index=opened[BLIND_INDEX][1],
             audit_signing=Ed25519PrivateKey.from_private_bytes(opened[AUDIT_SIGNING][1]),
+            accounts=SealingKey.from_bytes(*opened[ACCOUNTS]),
         )
 
 
@@ -269,7 +273,7 @@ def init_key_dir(key_dir: Path, provider_factory=FileKekProvider) -> list[str]:
 
 
 def rewrap_deployment_keys(key_dir: Path, provider: KekProvider) -> None:
-    """Rewrap the three deployment key files under the current KEK."""
+    """Rewrap every deployment key file under the current KEK."""
     for purpose in DEPLOYMENT_KEYS:
         path = deployment_key_path(key_dir, purpose)
         rewrapped = rewrap_key(provider, purpose, _read_wrapped(path))

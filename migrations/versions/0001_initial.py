@@ -120,9 +120,6 @@ def upgrade():
             name=op.f("fk_reference_counters_mission_code_missions"),
         ),
         sa.PrimaryKeyConstraint("mission_code", "year", name=op.f("pk_reference_counters")),
-        sa.UniqueConstraint(
-            "mission_code", "year", name=op.f("uq_reference_counters_mission_code")
-        ),
     )
     op.create_table(
         "user_missions",

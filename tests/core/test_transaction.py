@@ -35,20 +35,26 @@ def test_a_unit_of_work_that_fails_after_writing_leaves_nothing(work):
 
 
 @pytest.fixture
-def failing_routes(app):
-    """Routes that write a case and its audit event, then fail in two different ways."""
+def failing_routes(app, monkeypatch):
+    """Open routes that write a case and its audit event, then fail in two different ways."""
+    import conduct.auth.guard
 
-    @app.post("/test/create-then-refuse")
+    opened = {"create_then_refuse", "create_then_crash", "create"}
+    monkeypatch.setattr(
+        conduct.auth.guard, "OPEN_ENDPOINTS", conduct.auth.guard.OPEN_ENDPOINTS | opened
+    )
+
+    @app.post("/api/test/create-then-refuse")
     def create_then_refuse():
         make_case()
         raise Forbidden("not allowed after all")
 
-    @app.post("/test/create-then-crash")
+    @app.post("/api/test/create-then-crash")
     def create_then_crash():
         make_case()
         raise Boom("unexpected")
 
-    @app.post("/test/create")
+    @app.post("/api/test/create")
     def create():
         return {"reference": make_case().reference}
 
@@ -56,7 +62,7 @@ def failing_routes(app):
 
 
 def test_a_request_that_succeeds_commits_the_change_and_its_event(failing_routes, client):
-    response = client.post("/test/create")
+    response = client.post("/api/test/create")
     assert response.status_code == 200
     with failing_routes.app_context():
         assert _counts() == (1, 1, 1)
@@ -66,7 +72,7 @@ def test_a_request_that_succeeds_commits_the_change_and_its_event(failing_routes
 
 
 def test_a_refused_request_keeps_only_the_refusal_event(failing_routes, client):
-    response = client.post("/test/create-then-refuse")
+    response = client.post("/api/test/create-then-refuse")
     assert response.status_code == 403
     with failing_routes.app_context():
         assert _counts() == (0, 0, 1)
@@ -75,7 +81,7 @@ def test_a_refused_request_keeps_only_the_refusal_event(failing_routes, client):
 
 
 def test_a_crashing_request_leaves_nothing(failing_routes, client):
-    response = client.post("/test/create-then-crash")
+    response = client.post("/api/test/create-then-crash")
     assert response.status_code == 500
     with failing_routes.app_context():
         assert _counts() == (0, 0, 0)

@@ -1,0 +1,362 @@
+"""Account services: login steps, second factor, passwords, account management.
+
+Every outcome is an audit event that names the account by id, never a password, code or seed.
+Failures of the login steps do not raise: the caller answers one generic message, and the
+failure (with the account's failure counter) is still committed with the request.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from conduct.audit import record
+from conduct.codes import ROLES
+from conduct.core.db import db, utcnow
+from conduct.core.errors import NotFound, ValidationFailed
+from conduct.core.missions import Mission
+from conduct.crypto.accounts import open_account_secret, seal_account_secret
+
+from . import totp
+from .models import RecoveryCode, User, UserMission, UserRole
+from .passwords import (
+    PasswordPolicyError,
+    check_password_policy,
+    hash_password,
+    hasher_for,
+    needs_rehash,
+    verify_password,
+)
+from .sessions import end_sessions_of
+
+GENERIC_FAILURE = (
+    "Login failed: the email, password or code was not accepted. After several failures the "
+    "account is locked for a while."
+)
+
+
+@dataclass(frozen=True)
+class LoginStep:
+    """Where a login stands after a step: ``user`` is set only when the step succeeded."""
+
+    user: User | None
+    needs_enrollment: bool = False
+
+
+def _settings():
+    return current_app.extensions["conduct_settings"]
+
+
+def _hasher():
+    return hasher_for(_settings().env)
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalars(select(User).where(User.email == normalise_email(email))).first()
+
+
+def is_locked(user: User) -> bool:
+    return user.locked_until is not None and user.locked_until > utcnow()
+
+
+def _fail(user: User | None, reason: str) -> LoginStep:
+    """Count a failure against the account and lock it at the configured threshold."""
+    if user is None:
+        record("login.failed", outcome="failed", object_type="account", fields=[reason])
+        return LoginStep(None)
+    settings = _settings()
+    user.failed_logins = (user.failed_logins or 0) + 1
+    if user.failed_logins >= settings.lockout_attempts and not is_locked(user):
+        user.locked_until = utcnow() + timedelta(minutes=settings.lockout_minutes)
+        record("login.locked", actor=None, outcome="denied", object_type="user", object_id=user.id)
+    record("login.failed", outcome="failed", object_type="user", object_id=user.id, fields=[reason])
+    return LoginStep(None)
+
+
+def check_password_step(email: str, password: str) -> LoginStep:
+    """First login step. Costs one password hash whether or not the account exists."""
+    user = find_user(email)
+    stored = user.password_hash if user is not None else None
+    password_ok = verify_password(_hasher(), stored, password or "")
+    if user is None:
+        return _fail(None, "password")
+    if not user.active:
+        return _fail(user, "disabled")
+    if is_locked(user):
+        record(
+            "login.failed",
+            outcome="denied",
+            object_type="user",
+            object_id=user.id,
+            fields=["locked"],
+        )
+        return LoginStep(None)
+    if not password_ok:
+        return _fail(user, "password")
+    if needs_rehash(_hasher(), stored):
+        user.password_hash = hash_password(_hasher(), password)
+    return LoginStep(user, needs_enrollment=not user.has_mfa)
+
+
+def totp_secret_of(user: User) -> str | None:
+    if user.totp_secret_sealed is None:
+        return None
+    return open_account_secret(user.id, "totp_secret", user.totp_secret_sealed)
+
+
+def start_enrollment(user: User) -> str:
+    """The seed to enrol (made once and kept until confirmed, so a reload shows the same)."""
+    if user.has_mfa:
+        raise ValidationFailed("second factor already enrolled", {"otp": ["already enrolled"]})
+    secret = totp_secret_of(user)
+    if secret is None:
+        secret = totp.new_secret()
+        user.totp_secret_sealed = seal_account_secret(user.id, "totp_secret", secret)
+        record("mfa.enrollment_started", actor=user, object_type="user", object_id=user.id)
+    return secret
+
+
+def _accept_code(user: User, code: str) -> bool:
+    secret = totp_secret_of(user)
+    if secret is None:
+        return False
+    step = totp.matching_step(secret, code or "", user.last_totp_step)
+    if step is None:
+        return False
+    user.last_totp_step = step
+    return True
+
+
+def confirm_enrollment(user: User, code: str) -> list[str] | None:
+    """Confirm the seed with a first code; returns new recovery codes, or None on failure."""
+    if user.has_mfa or not _accept_code(user, code):
+        _fail(user, "otp")
+        return None
+    user.mfa_confirmed_at = utcnow()
+    codes = issue_recovery_codes(user)
+    record("mfa.enrolled", actor=user, object_type="user", object_id=user.id)
+    return codes
+
+
+def issue_recovery_codes(user: User) -> list[str]:
+    db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
+    codes = totp.new_recovery_codes()
+    db.session.add_all(
+        RecoveryCode(user_id=user.id, digest=totp.recovery_digest(code)) for code in codes
+    )
+    return codes
+
+
+def _use_recovery_code(user: User, code: str) -> bool:
+    found = db.session.scalars(
+        select(RecoveryCode).where(
+            RecoveryCode.user_id == user.id,
+            RecoveryCode.digest == totp.recovery_digest(code),
+            RecoveryCode.used_at.is_(None),
+        )
+    ).first()
+    if found is None:
+        return False
+    found.used_at = utcnow()
+    record("mfa.recovery_code_used", actor=user, object_type="user", object_id=user.id)
+    return True
+
+
+def check_second_factor(user: User, code: str) -> bool:
+    """Second login step: a fresh TOTP code, or an unused recovery code."""
+    if not user.active or is_locked(user) or not user.has_mfa:
+        _fail(user, "otp")
+        return False
+    code = (code or "").strip()
+    accepted = _accept_code(user, code) if len(code) <= 8 else _use_recovery_code(user, code)
+    if not accepted:
+        _fail(user, "otp")
+        return False
+    return True
+
+
+def complete_login(user: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = utcnow()
+    record("login.succeeded", actor=user, object_type="user", object_id=user.id)
+
+
+def record_logout(user: User | None) -> None:
+    record("logout", actor=user, object_type="user", object_id=getattr(user, "id", None))
+
+
+def _policy_checked(password: str, email: str, display_name: str) -> str:
+    try:
+        check_password_policy(password, email, display_name)
+    except PasswordPolicyError as error:
+        raise ValidationFailed(f"password: {error}", {"password": [str(error)]}) from None
+    return hash_password(_hasher(), password)
+
+
+def change_password(user: User, current: str, new: str, keep_session=None) -> None:
+    """Change one's own password; every other session of the account ends."""
+    if not verify_password(_hasher(), user.password_hash, current or ""):
+        record(
+            "password.change", actor=user, outcome="failed", object_type="user", object_id=user.id
+        )
+        raise ValidationFailed(
+            "current password not accepted", {"current_password": ["not accepted"]}
+        )
+    user.password_hash = _policy_checked(new, user.email, user.display_name)
+    user.password_changed_at = utcnow()
+    end_sessions_of(user.id, keep=keep_session)
+    record("password.change", actor=user, object_type="user", object_id=user.id)
+
+
+def _check_roles_and_missions(roles: Iterable[str], missions: Iterable[str]) -> None:
+    problems: dict[str, list[str]] = {}
+    unknown_roles = sorted(set(roles) - set(ROLES))
+    if not roles:
+        problems["roles"] = ["at least one role is needed"]
+    elif unknown_roles:
+        problems["roles"] = [f"unknown role: {', '.join(unknown_roles)}"]
+    known = set(db.session.scalars(select(Mission.code)))
+    unknown_missions = sorted(set(missions) - known)
+    if unknown_missions:
+        problems["missions"] = [f"unknown mission: {', '.join(unknown_missions)}"]
+    if problems:
+        raise ValidationFailed("invalid input in: " + ", ".join(sorted(problems)), problems)
+
+
+def create_user(
+    actor,
+    email: str,
+    display_name: str,
+    roles: Iterable[str],
+    missions: Iterable[str] = (),
+    password: str | None = None,
+) -> User:
+    """Create an account. Without a password it can only log in after an admin sets one."""
+    email = normalise_email(email)
+    roles, missions = sorted(set(roles)), sorted(set(missions))
+    problems = {}
+    if "@" not in email or len(email) > 254 or email.startswith("@"):
+        problems["email"] = ["not an email address"]
+    elif find_user(email) is not None:
+        problems["email"] = ["an account with this email exists"]
+    if not (display_name or "").strip():
+        problems["display_name"] = ["a name to show is needed"]
+    if problems:
+        raise ValidationFailed("invalid input in: " + ", ".join(sorted(problems)), problems)
+    _check_roles_and_missions(roles, missions)
+    user = User(email=email, display_name=display_name.strip())
+    if password is not None:
+        user.password_hash = _policy_checked(password, email, display_name)
+        user.password_changed_at = utcnow()
+    user.role_rows = [UserRole(role=role) for role in roles]
+    user.mission_rows = [UserMission(mission_code=code) for code in missions]
+    db.session.add(user)
+    db.session.flush()
+    record(
+        "user.create",
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+        fields=["email", "display_name", "roles", "missions"] + (["password"] if password else []),
+    )
+    return user
+
+
+def update_user(
+    actor,
+    user: User,
+    *,
+    display_name: str | None = None,
+    roles: Iterable[str] | None = None,
+    missions: Iterable[str] | None = None,
+    password: str | None = None,
+) -> None:
+    changed = []
+    if display_name is not None and display_name.strip() != user.display_name:
+        if not display_name.strip():
+            raise ValidationFailed(
+                "invalid input in: display_name", {"display_name": ["a name to show is needed"]}
+            )
+        user.display_name = display_name.strip()
+        changed.append("display_name")
+    new_roles = user.roles if roles is None else frozenset(roles)
+    new_missions = user.missions if missions is None else frozenset(missions)
+    _check_roles_and_missions(new_roles, new_missions)
+    if new_roles != user.roles:
+        user.role_rows = [UserRole(role=role) for role in sorted(new_roles)]
+        changed.append("roles")
+    if new_missions != user.missions:
+        user.mission_rows = [UserMission(mission_code=code) for code in sorted(new_missions)]
+        changed.append("missions")
+    if password:
+        user.password_hash = _policy_checked(password, user.email, user.display_name)
+        user.password_changed_at = utcnow()
+        end_sessions_of(user.id)
+        changed.append("password")
+    if changed:
+        db.session.flush()
+        record("user.update", actor=actor, object_type="user", object_id=user.id, fields=changed)
+
+
+def set_active(actor, user: User, active: bool) -> None:
+    """Disable (ending every session) or re-enable an account."""
+    if user.active == active:
+        return
+    user.active = active
+    if not active:
+        end_sessions_of(user.id)
+    record(
+        "user.enable" if active else "user.disable",
+        actor=actor,
+        object_type="user",
+        object_id=user.id,
+    )
+
+
+def reset_mfa(actor, user: User) -> None:
+    """Forget the second factor; the user enrols again at the next login. Sessions end."""
+    user.totp_secret_sealed = None
+    user.mfa_confirmed_at = None
+    user.last_totp_step = None
+    db.session.execute(RecoveryCode.__table__.delete().where(RecoveryCode.user_id == user.id))
+    end_sessions_of(user.id)
+    record("mfa.reset", actor=actor, object_type="user", object_id=user.id)
+
+
+def unlock(actor, user: User) -> None:
+    user.failed_logins = 0
+    user.locked_until = None
+    record("user.unlock", actor=actor, object_type="user", object_id=user.id)
+
+
+def get_user(user_id) -> User:
+    try:
+        user = db.session.get(User, uuid.UUID(str(user_id)))
+    except ValueError:
+        user = None
+    if user is None:
+        raise NotFound("no such account")
+    return user
+
+
+def all_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.email)))
+
+
+def load_user(user_id: str) -> User | None:
+    """flask-login's user loader: active accounts only."""
+    try:
+        user = db.session.get(User, uuid.UUID(user_id))
+    except (ValueError, TypeError):
+        return None
+    return user if user is not None and user.active else None
