@@ -78,9 +78,15 @@ def _register_features(app: Flask) -> None:
     from conduct import models  # noqa: F401 - every table registered with the metadata
     from conduct.auth import api as auth_api
     from conduct.auth import views as auth_views
+    from conduct.cases import api as cases_api
     from conduct.core import health
 
-    for blueprint in (health.blueprint, auth_views.blueprint, auth_api.blueprint):
+    for blueprint in (
+        health.blueprint,
+        auth_views.blueprint,
+        auth_api.blueprint,
+        cases_api.blueprint,
+    ):
         app.register_blueprint(blueprint)
 
 

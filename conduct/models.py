@@ -5,6 +5,7 @@ from conduct.auth.models import RecoveryCode, User, UserMission, UserRole, WebSe
 from conduct.cases.models import (
     Attachment,
     Case,
+    CaseRecusal,
     CaseTeamMember,
     CaseTransfer,
     Finding,
@@ -22,6 +23,7 @@ __all__ = [
     "Attachment",
     "AuditEvent",
     "Case",
+    "CaseRecusal",
     "CaseTeamMember",
     "CaseTransfer",
     "DataKey",

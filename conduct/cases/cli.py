@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from .demo import seed_demo
+from .demo import seed_demo, seed_demo_accounts
 
 demo_cli = AppGroup("demo", help="Generated demo data (never real people).")
 
@@ -21,11 +21,15 @@ demo_cli = AppGroup("demo", help="Generated demo data (never real people).")
 )
 @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
 def seed(count: int, seed: int) -> None:
-    """Add generated cases across missions, years and categories, with people and referrals."""
+    """Add generated cases across missions, years and categories, with people and referrals.
+
+    Also creates the demo accounts (one per role) if they do not exist yet.
+    """
     from flask import current_app
 
     if current_app.extensions["conduct_settings"].is_production:
         raise click.UsageError("demo data is refused in production")
     with click.progressbar(length=count, label="seeding demo cases") as bar:
         seed_demo(count, seed=seed, progress=bar.update)
-    click.echo(f"added {count} demo cases")
+    accounts = seed_demo_accounts()
+    click.echo(f"added {count} demo cases" + (f" and {accounts} demo accounts" if accounts else ""))

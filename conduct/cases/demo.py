@@ -17,7 +17,15 @@ from conduct import codes
 from conduct.core.db import db, unit_of_work
 from conduct.core.missions import seed_missions
 
-from .models import Case, Finding, InterimMeasure, Person, Referral, StatusChange
+from .models import (
+    Case,
+    CaseTeamMember,
+    Finding,
+    InterimMeasure,
+    Person,
+    Referral,
+    StatusChange,
+)
 from .services import allocate_reference
 
 # Weights roughly follow the UN's published SEA allegation data: most reports come from a few
@@ -345,13 +353,59 @@ def seed_demo(
     return made
 
 
+# Demo accounts, one per role (development only; `conduct demo seed` refuses production).
+DEMO_PASSWORD = "sandstone-lantern-river-42"  # noqa: S105 - printed demo login, never production
+DEMO_ACCOUNTS = (
+    ("officer@conduct.demo", "Aminata Diallo (conduct officer)", "officer", ("MINUSCA", "MONUSCO")),
+    ("officer.unmiss@conduct.demo", "Peter Lado (conduct officer)", "officer", ("UNMISS",)),
+    ("leadership@conduct.demo", "Head of Mission office", "leadership", ()),
+    ("auditor@conduct.demo", "Oversight auditor", "auditor", ()),
+    ("admin@conduct.demo", "System administrator", "admin", ()),
+    ("vetting@conduct.demo", "Vetting officer", "vetting", ()),
+)
+
+
+def seed_demo_accounts() -> int:
+    """Create the demo accounts that do not exist yet; put the officers on their cases' teams.
+
+    Second factors are not pre-enrolled: each account enrols at its first login, with an
+    authenticator app or with `conduct users otp EMAIL`.
+    """
+    from conduct.auth import services as accounts
+
+    made = 0
+    with unit_of_work() as session:
+        for email, name, role, missions in DEMO_ACCOUNTS:
+            if accounts.find_user(email) is not None:
+                continue
+            user = accounts.create_user(None, email, name, [role], missions, DEMO_PASSWORD)
+            made += 1
+            if role == "officer":
+                case_ids = session.scalars(
+                    select(Case.id).where(Case.mission_code.in_(missions))
+                ).all()
+                session.add_all(CaseTeamMember(case_id=cid, user_id=user.id) for cid in case_ids)
+    return made
+
+
 def seed_if_empty(count: int) -> None:
+    """Demo cases and accounts for a fresh development database; nothing if it has cases."""
     if db.session.scalar(select(func.count()).select_from(Case)):
         click.echo("demo data: the database already holds cases; nothing added")
-        return
-    with click.progressbar(length=count, label="seeding demo cases") as bar:
-        seed_demo(count, progress=bar.update)
+    else:
+        with click.progressbar(length=count, label="seeding demo cases") as bar:
+            seed_demo(count, progress=bar.update)
+    seed_demo_accounts()
 
 
 def print_welcome() -> None:
+    click.echo("")
     click.echo("Conduct is ready at http://127.0.0.1:5000 (health: /healthz, /readyz).")
+    click.echo(f"Demo accounts (development only), all with the password {DEMO_PASSWORD}:")
+    for email, _, role, missions in DEMO_ACCOUNTS:
+        scope = f" ({', '.join(missions)})" if missions else ""
+        click.echo(f"  {role:<11} {email}{scope}")
+    click.echo(
+        "At first login each account sets up its second factor: scan the QR code with an "
+        "authenticator app, or run `.venv/bin/conduct users otp EMAIL` for the current code."
+    )

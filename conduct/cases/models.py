@@ -90,6 +90,9 @@ class Case(SealedRow, UuidKey, Timestamps, db.Model):
         back_populates="case", cascade="all, delete-orphan", order_by="CaseTransfer.at"
     )
     team: Mapped[list[CaseTeamMember]] = relationship(cascade="all, delete-orphan")
+    recusals: Mapped[list[CaseRecusal]] = relationship(
+        cascade="all, delete-orphan", foreign_keys="CaseRecusal.case_id"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -116,6 +119,19 @@ class CaseTeamMember(db.Model):
     )
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
     added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseRecusal(db.Model):
+    """An officer recused from a case (a conflict of interest): they cannot open it."""
+
+    __tablename__ = "case_recusals"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    recused_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recused_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
 
 
 class CaseTransfer(CaseChild, db.Model):

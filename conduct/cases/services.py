@@ -6,7 +6,6 @@ audit event stand or fall together.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -17,12 +16,15 @@ from sqlalchemy.orm import Session
 
 from conduct.audit import record
 from conduct.core.db import db
-from conduct.core.errors import NotFound, ValidationFailed
+from conduct.core.errors import Forbidden, NotFound, ValidationFailed
 from conduct.core.missions import Mission
+from conduct.core.permissions import has_permission
 from conduct.crypto import current_vault
 from conduct.crypto.models import DataKey
 
-from .models import Case, Person, ReferenceCounter
+from .access import can_see_identities, in_scope, is_recused
+from .models import Case, CaseTeamMember, Person, ReferenceCounter
+from .schemas import shown_fields
 
 CASE_FIELDS = (
     "narrative",
@@ -101,6 +103,8 @@ def open_case(
         created_by=getattr(actor, "id", None),
     )
     names = _assign(case, values, CASE_FIELDS)
+    if actor is not None:
+        case.team.append(CaseTeamMember(user_id=actor.id))
     session.add(case)
     session.flush()
     record(
@@ -131,15 +135,35 @@ def add_person(actor, case: Case, fields: Mapping[str, Any]) -> Person:
     return person
 
 
-def get_case(actor, case_id: uuid.UUID, fields: tuple[str, ...] = CASE_FIELDS) -> Case:
-    """Load a case for reading and audit the read, naming the fields shown."""
-    case = db.session.get(Case, case_id)
+def find_case(actor, reference: str) -> Case:
+    """The case with this reference if the actor may open it; 404 when absent or out of scope.
+
+    A case of another mission answers exactly like a missing one. A recused officer is told
+    so. Both refusals are audited with the case, for the auditors' "outside scope" flags.
+    """
+    case = case_by_reference(reference) if len(reference) <= 32 else None
     if case is None:
         raise NotFound("no such case")
-    record(
-        "case.read", actor=actor, object_type="case", object_id=case.id, case=case, fields=fields
-    )
+    if not in_scope(actor, case) or not has_permission(actor, "case:read"):
+        raise NotFound("no such case", case=case)
+    if is_recused(actor, case):
+        raise Forbidden("you are recused from this case", case=case)
     return case
+
+
+def read_case(actor, reference: str) -> tuple[Case, bool]:
+    """Open a case for reading; returns it and whether identities may be shown. Audited."""
+    case = find_case(actor, reference)
+    identities = can_see_identities(actor, case)
+    record(
+        "case.read",
+        actor=actor,
+        object_type="case",
+        object_id=case.id,
+        case=case,
+        fields=shown_fields(identities),
+    )
+    return case, identities
 
 
 def shred_case(actor, case: Case) -> None:

@@ -8,17 +8,28 @@ failed change leaves nothing behind but its audit event.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 
 class ConductError(Exception):
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, fields: Mapping[str, list[str]] | None = None):
+    def __init__(self, message: str, fields: Mapping[str, list[str]] | None = None, *, case=None):
         super().__init__(message)
         self.message = message
         self.fields = dict(fields or {})
+        # The case the refusal concerns, kept as plain ids: auditors look for attempts on
+        # cases outside a user's scope, and the request's objects are gone after rollback.
+        self.case = None if case is None else CaseRef(case.id, case.reference)
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    id: uuid.UUID
+    reference: str
 
 
 class ValidationFailed(ConductError):

@@ -86,6 +86,7 @@ def _record_refusal(error: ConductError) -> None:
         outcome=outcome,
         object_type="endpoint",
         object_id=(request.endpoint or "unknown").replace("/", "."),
+        case=error.case,
         # Field names of bad input can come from the client: keep only names we know.
         fields=sorted(name if is_name(name) else "unknown_field" for name in error.fields),
     )

@@ -1,11 +1,12 @@
-"""Accounts: second factor, lockout, recovery codes, server-side sessions
+"""Accounts: second factor, lockout, recovery codes, server-side sessions, recusals
 
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-28 03:47:52
 
 Adds to users the sealed TOTP seed, its confirmation time and the last accepted time step, the
-failure counter and lock, and login times; adds hashed recovery codes and server-side sessions.
+failure counter and lock, and login times; adds hashed recovery codes, server-side sessions,
+and recusals of officers from cases.
 """
 
 import sqlalchemy as sa
@@ -50,6 +51,24 @@ def upgrade():
         sa.PrimaryKeyConstraint("token_digest", name=op.f("pk_web_sessions")),
     )
     op.create_index(op.f("ix_web_sessions_user_id"), "web_sessions", ["user_id"])
+    op.create_table(
+        "case_recusals",
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.Column("user_id", sa.Uuid(), nullable=False),
+        sa.Column("recused_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recused_by", sa.Uuid(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_recusals_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["recused_by"], ["users.id"], name=op.f("fk_case_recusals_recused_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_case_recusals_user_id_users")
+        ),
+        sa.PrimaryKeyConstraint("case_id", "user_id", name=op.f("pk_case_recusals")),
+    )
     with op.batch_alter_table("users") as batch_op:
         batch_op.add_column(sa.Column("password_changed_at", sa.DateTime(timezone=True)))
         batch_op.add_column(sa.Column("last_login_at", sa.DateTime(timezone=True)))
@@ -73,6 +92,7 @@ def downgrade():
         batch_op.drop_column("totp_secret_sealed")
         batch_op.drop_column("last_login_at")
         batch_op.drop_column("password_changed_at")
+    op.drop_table("case_recusals")
     op.drop_index(op.f("ix_web_sessions_user_id"), table_name="web_sessions")
     op.drop_table("web_sessions")
     op.drop_index(op.f("ix_recovery_codes_user_id"), table_name="recovery_codes")

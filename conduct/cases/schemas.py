@@ -1,0 +1,119 @@
+"""marshmallow schemas of cases, per audience.
+
+The case team sees every field. Other officers of the mission see the case with every
+identifying field left out (identities, narrative, location, notes, referral details, reasons):
+those fields are not even decrypted for them.
+"""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+PERSON_IDENTIFYING = (
+    "full_name",
+    "aliases",
+    "date_of_birth",
+    "personnel_number",
+    "national_id",
+    "contact",
+)
+CASE_IDENTIFYING = ("narrative", "location", "notes")
+
+
+class PersonOut(Schema):
+    id = fields.UUID()
+    role = fields.String()
+    sex = fields.String()
+    age_group = fields.String()
+    personnel_category = fields.String()
+    nationality = fields.String()
+    full_name = fields.String()
+    aliases = fields.String()
+    date_of_birth = fields.Date()
+    personnel_number = fields.String()
+    national_id = fields.String()
+    contact = fields.String()
+
+
+class ReferralOut(Schema):
+    id = fields.UUID()
+    entity = fields.String()
+    purpose = fields.String()
+    status = fields.String()
+    consent = fields.String()
+    referred_on = fields.Date()
+    due_on = fields.Date()
+    acknowledged_on = fields.Date()
+    details = fields.String()
+
+
+class StatusChangeOut(Schema):
+    id = fields.UUID()
+    from_status = fields.String(data_key="from")
+    to_status = fields.String(data_key="to")
+    at = fields.DateTime()
+    by = fields.UUID(attribute="by_user_id")
+    reason = fields.String()
+
+
+class MeasureOut(Schema):
+    id = fields.UUID()
+    person_id = fields.UUID()
+    type = fields.String()
+    started_on = fields.Date()
+    ended_on = fields.Date()
+
+
+class FindingOut(Schema):
+    id = fields.UUID()
+    person_id = fields.UUID()
+    finding = fields.String()
+    actions = fields.List(fields.String())
+    decided_on = fields.Date()
+    decided_by = fields.String()
+
+
+class CaseOut(Schema):
+    id = fields.UUID()
+    reference = fields.String()
+    version = fields.Integer()
+    mission = fields.String(attribute="mission_code")
+    received_on = fields.Date()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    source = fields.String()
+    category = fields.String()
+    allegation_type = fields.String()
+    status = fields.String()
+    misconduct_class = fields.String()
+    incident_date = fields.String()
+    narrative = fields.String()
+    location = fields.String()
+    notes = fields.String()
+    persons = fields.List(fields.Nested(PersonOut))
+    referrals = fields.List(fields.Nested(ReferralOut))
+    history = fields.List(fields.Nested(StatusChangeOut))
+    measures = fields.List(fields.Nested(MeasureOut))
+    findings = fields.List(fields.Nested(FindingOut))
+
+
+REDACTED = (
+    *CASE_IDENTIFYING,
+    *(f"persons.{name}" for name in PERSON_IDENTIFYING),
+    "referrals.details",
+    "history.reason",
+)
+
+
+def case_schema(identities: bool) -> CaseOut:
+    """The output schema for one audience: the team, or other officers of the mission."""
+    return CaseOut() if identities else CaseOut(exclude=REDACTED)
+
+
+def shown_fields(identities: bool) -> list[str]:
+    """Names of the fields a read shows, for its audit event."""
+    names = [name for name in CaseOut._declared_fields if identities or name not in REDACTED]
+    if identities:
+        names += [f"persons.{name}" for name in PERSON_IDENTIFYING]
+        names += ["referrals.details", "history.reason"]
+    return names
