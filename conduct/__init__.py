@@ -76,6 +76,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_features(app: Flask) -> None:
     from conduct import models  # noqa: F401 - every table registered with the metadata
+    from conduct.auth import admin as auth_admin
     from conduct.auth import api as auth_api
     from conduct.auth import views as auth_views
     from conduct.cases import api as cases_api
@@ -85,6 +86,7 @@ def _register_features(app: Flask) -> None:
         health.blueprint,
         auth_views.blueprint,
         auth_api.blueprint,
+        auth_admin.blueprint,
         cases_api.blueprint,
     ):
         app.register_blueprint(blueprint)

@@ -1,0 +1,83 @@
+"""Forms of the administration pages (Flask-WTF: every form carries a CSRF token).
+
+The forms check only the shape of the input; the services decide what is acceptable (a known
+role, a free email, a strong password, a well-formed mission code), so the pages and the
+`conduct users` commands refuse the same things with the same words.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectMultipleField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from conduct.codes import ROLES
+
+# What the policy (passwords.check_password_policy) asks for, in words for the form.
+POLICY_ADVICE = "At least 12 characters, not easy to guess; long phrases of unrelated words work."
+
+NAME_NEEDED = DataRequired("a name to show is needed")
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, f"{label} ({code})") for code, label in ROLES.items()]
+
+
+def mission_choices(missions) -> list[SelectChoice]:
+    """Every mission, closed ones too: their cases still need officers."""
+    return [
+        SelectChoice(mission.code, mission.code if mission.active else f"{mission.code} (closed)")
+        for mission in missions
+    ]
+
+
+class AccountCreateForm(FlaskForm):
+    email = EmailField(
+        "Email", validators=[DataRequired("an email address is needed"), Length(max=254)]
+    )
+    display_name = StringField("Name", validators=[NAME_NEEDED, Length(max=200)])
+    roles = CheckboxesField("Roles", choices=role_choices())
+    missions = CheckboxesField("Missions", choices=[])
+    password = PasswordField(
+        "Initial password (optional)",
+        validators=[Optional(), Length(max=1000)],
+        description=POLICY_ADVICE + " Without one, the account cannot log in until one is set.",
+    )
+    password_confirm = PasswordField(
+        "Initial password again",
+        validators=[EqualTo("password", message="the two passwords do not match")],
+    )
+
+
+class AccountEditForm(FlaskForm):
+    display_name = StringField("Name", validators=[NAME_NEEDED, Length(max=200)])
+    roles = CheckboxesField("Roles", choices=role_choices())
+    missions = CheckboxesField("Missions", choices=[])
+    password = PasswordField(
+        "New password (optional; ends the account's sessions)",
+        validators=[Optional(), Length(max=1000)],
+        description=POLICY_ADVICE,
+    )
+    password_confirm = PasswordField(
+        "New password again",
+        validators=[EqualTo("password", message="the two passwords do not match")],
+    )
+
+
+class MissionForm(FlaskForm):
+    code = StringField(
+        "Code",
+        validators=[DataRequired("a code is needed"), Length(max=16)],
+        render_kw={"autocapitalize": "characters"},
+        description="2 to 16 letters, as in MINUSCA",
+    )
+    name = StringField("Name", validators=[DataRequired("a name is needed"), Length(max=200)])
