@@ -96,9 +96,15 @@ def make_app(tmp_path, key_dir, database_url):
 
 
 @pytest.fixture
-def app(make_app):
+def app_settings() -> dict:
+    """Extra settings for the ``app`` fixture; a test module overrides this to change them."""
+    return {}
+
+
+@pytest.fixture
+def app(make_app, app_settings):
     """The application with every table created and the missions seeded."""
-    app = make_app()
+    app = make_app(**app_settings)
     with app.app_context():
         db.create_all()
         with unit_of_work() as session:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from conduct.audit import record
 from conduct.codes import ROLES
@@ -34,6 +34,7 @@ from .passwords import (
 )
 from .sessions import end_sessions_of
 
+MAX_DISPLAY_NAME = 200
 GENERIC_FAILURE = (
     "Login failed: the email, password or code was not accepted. After several failures the "
     "account is locked for a while."
@@ -249,8 +250,9 @@ def create_user(
         problems["email"] = ["not an email address"]
     elif find_user(email) is not None:
         problems["email"] = ["an account with this email exists"]
-    if not (display_name or "").strip():
-        problems["display_name"] = ["a name to show is needed"]
+    name_problem = _display_name_problem(display_name)
+    if name_problem:
+        problems["display_name"] = [name_problem]
     if problems:
         raise ValidationFailed("invalid input in: " + ", ".join(sorted(problems)), problems)
     _check_roles_and_missions(roles, missions)
@@ -272,6 +274,35 @@ def create_user(
     return user
 
 
+def _display_name_problem(display_name: str | None) -> str | None:
+    name = (display_name or "").strip()
+    if not name:
+        return "a name to show is needed"
+    if len(name) > MAX_DISPLAY_NAME:
+        return f"at most {MAX_DISPLAY_NAME} characters"
+    return None
+
+
+def _check_admins_remain(actor, user: User, new_roles: frozenset[str]) -> None:
+    """Refuse to take the admin role from oneself or from the last active administrator."""
+    if "admin" not in user.roles or "admin" in new_roles:
+        return
+    if actor is not None and actor.id == user.id:
+        raise ValidationFailed(
+            "invalid input in: roles", {"roles": ["you cannot remove your own admin role"]}
+        )
+    other_admins = db.session.scalar(
+        select(func.count())
+        .select_from(UserRole)
+        .join(User)
+        .where(UserRole.role == "admin", User.active.is_(True), User.id != user.id)
+    )
+    if not other_admins:
+        raise ValidationFailed(
+            "invalid input in: roles", {"roles": ["this is the last active administrator"]}
+        )
+
+
 def update_user(
     actor,
     user: User,
@@ -281,25 +312,28 @@ def update_user(
     missions: Iterable[str] | None = None,
     password: str | None = None,
 ) -> None:
-    changed = []
-    if display_name is not None and display_name.strip() != user.display_name:
-        if not display_name.strip():
-            raise ValidationFailed(
-                "invalid input in: display_name", {"display_name": ["a name to show is needed"]}
-            )
-        user.display_name = display_name.strip()
-        changed.append("display_name")
+    """Change an account. Everything is checked before anything changes."""
+    new_name = user.display_name if display_name is None else display_name.strip()
     new_roles = user.roles if roles is None else frozenset(roles)
     new_missions = user.missions if missions is None else frozenset(missions)
+    name_problem = _display_name_problem(new_name)
+    if name_problem:
+        raise ValidationFailed("invalid input in: display_name", {"display_name": [name_problem]})
     _check_roles_and_missions(new_roles, new_missions)
+    _check_admins_remain(actor, user, new_roles)
+    new_hash = _policy_checked(password, user.email, new_name) if password else None
+    changed = []
+    if new_name != user.display_name:
+        user.display_name = new_name
+        changed.append("display_name")
     if new_roles != user.roles:
         user.role_rows = [UserRole(role=role) for role in sorted(new_roles)]
         changed.append("roles")
     if new_missions != user.missions:
         user.mission_rows = [UserMission(mission_code=code) for code in sorted(new_missions)]
         changed.append("missions")
-    if password:
-        user.password_hash = _policy_checked(password, user.email, user.display_name)
+    if new_hash:
+        user.password_hash = new_hash
         user.password_changed_at = utcnow()
         end_sessions_of(user.id)
         changed.append("password")

@@ -119,14 +119,14 @@ def _invalid(message, fields):
 
 def handle_http_error(error: HTTPException):
     db.session.rollback()
-    if error.code == 429:
+    if error.code in (400, 429):
         from conduct.audit import record
         from conduct.core.access import current_actor
 
         record(
-            "request.throttled",
+            "request.throttled" if error.code == 429 else "request.refused",
             actor=current_actor(),
-            outcome="denied",
+            outcome="denied" if error.code == 429 else "invalid",
             object_type="endpoint",
             object_id=(request.endpoint or "unknown"),
         )
