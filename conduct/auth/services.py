@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from conduct.audit import record
 from conduct.codes import ROLES
@@ -23,7 +23,7 @@ from conduct.core.missions import Mission
 from conduct.crypto.accounts import open_account_secret, seal_account_secret
 
 from . import totp
-from .models import RecoveryCode, User, UserMission, UserRole
+from .models import RecoveryCode, User, UserMission, UserRole, WebSession
 from .passwords import (
     PasswordPolicyError,
     check_password_policy,
@@ -186,6 +186,10 @@ def check_second_factor(user: User, code: str) -> bool:
 
 
 def complete_login(user: User) -> None:
+    """The second factor was right: reset the failure count, sweep out expired sessions."""
+    settings = _settings()
+    cutoff = utcnow() - timedelta(minutes=settings.session_idle_minutes)
+    db.session.execute(delete(WebSession).where(WebSession.last_seen_at < cutoff))
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = utcnow()

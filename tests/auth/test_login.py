@@ -252,3 +252,26 @@ def test_logout_ends_the_session(app, client, user_factory, api_login):
     assert client.delete("/api/v1/session").status_code == 204
     assert client.get("/").status_code == 302
     assert [e.action for e in _events(app, "logout")] == ["logout"]
+
+
+def test_sessions_end_after_their_absolute_lifetime(app, client, user_factory, api_login):
+    user_id, _ = user_factory()
+    assert api_login(client, user_id).status_code == 200
+    lifetime = app.extensions["conduct_settings"].session_max_hours
+    with app.app_context(), unit_of_work():
+        for record in db.session.scalars(select(WebSession)):
+            record.created_at = utcnow() - timedelta(hours=lifetime, minutes=1)
+    assert client.get("/").status_code == 302
+
+
+def test_a_login_sweeps_out_expired_sessions(app, user_factory, api_login):
+    user_id, _ = user_factory()
+    stale = app.test_client()
+    assert api_login(stale, user_id).status_code == 200
+    idle = app.extensions["conduct_settings"].session_idle_minutes
+    with app.app_context(), unit_of_work():
+        for record in db.session.scalars(select(WebSession)):
+            record.last_seen_at = utcnow() - timedelta(minutes=idle + 5)
+    assert api_login(app.test_client(), user_id).status_code == 200
+    with app.app_context():
+        assert len(db.session.scalars(select(WebSession)).all()) == 1
