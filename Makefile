@@ -23,9 +23,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+LINTED := conduct tests $(wildcard bench)
+
 lint: $(STAMP)
-	$(BIN)/ruff check conduct tests bench
-	$(BIN)/ruff format --check conduct tests bench
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 
 bench: $(STAMP)
 	$(BIN)/python bench/encryption.py
