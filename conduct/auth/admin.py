@@ -11,11 +11,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from conduct.audit import record
-from conduct.audit.events import is_name
-from conduct.core.db import db
 from conduct.core.errors import ValidationFailed
 from conduct.core.permissions import permissions_of, requires
+from conduct.core.web import record_refusal
 
 from . import admin_services, services
 from .admin_forms import AccountCreateForm, AccountEditForm, MissionForm, mission_choices
@@ -31,15 +29,7 @@ def _navigation() -> dict:
 
 def _refused(template: str, form, problems: dict, **context):
     """Answer bad input: undo the attempt, audit the refusal by field name, show the form."""
-    db.session.rollback()
-    record(
-        "request.refused",
-        actor=current_user,
-        outcome="invalid",
-        object_type="endpoint",
-        object_id=request.endpoint,
-        fields=[name if is_name(name) else "unknown_field" for name in problems],
-    )
+    record_refusal("invalid", problems)
     return render_template(template, form=form, errors=problems, **context), 400
 
 

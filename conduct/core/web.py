@@ -72,28 +72,31 @@ def _respond(status: int, code: str, message: str, fields=None):
     return page, status
 
 
-def _record_refusal(error: ConductError) -> None:
-    """Roll back the request's work and keep only the audit event of the refusal."""
+def record_refusal(outcome: str, fields=(), case=None) -> None:
+    """Roll back the request's work and keep only the audit event of the refusal.
+
+    Views that answer bad input themselves (HTML forms shown again) call this too.
+    """
     from conduct.audit import record
     from conduct.audit.events import is_name
     from conduct.core.access import current_actor
 
     db.session.rollback()
-    outcome = {403: "denied", 401: "denied", 400: "invalid"}.get(error.status, "failed")
     record(
         "request.refused",
         actor=current_actor(),
         outcome=outcome,
         object_type="endpoint",
         object_id=(request.endpoint or "unknown").replace("/", "."),
-        case=error.case,
+        case=case,
         # Field names of bad input can come from the client: keep only names we know.
-        fields=sorted(name if is_name(name) else "unknown_field" for name in error.fields),
+        fields=sorted(name if is_name(name) else "unknown_field" for name in fields),
     )
 
 
 def handle_conduct_error(error: ConductError):
-    _record_refusal(error)
+    outcome = {403: "denied", 401: "denied", 400: "invalid"}.get(error.status, "failed")
+    record_refusal(outcome, error.fields, error.case)
     return _respond(error.status, error.code, error.message, error.fields)
 
 
