@@ -77,7 +77,7 @@ def _checked_mission(code: str, name: str) -> tuple[str, str]:
     elif len(name) > MISSION_NAME_LENGTH:
         problems["name"] = [f"use at most {MISSION_NAME_LENGTH} characters"]
     if problems:
-        raise ValidationFailed("invalid input in: " + ", ".join(sorted(problems)), problems)
+        raise ValidationFailed.of(problems)
     return code, name
 
 

@@ -235,7 +235,7 @@ def _check_roles_and_missions(roles: Iterable[str], missions: Iterable[str]) -> 
     if unknown_missions:
         problems["missions"] = [f"unknown mission: {', '.join(unknown_missions)}"]
     if problems:
-        raise ValidationFailed("invalid input in: " + ", ".join(sorted(problems)), problems)
+        raise ValidationFailed.of(problems)
 
 
 def create_user(
@@ -258,7 +258,7 @@ def create_user(
     if name_problem:
         problems["display_name"] = [name_problem]
     if problems:
-        raise ValidationFailed("invalid input in: " + ", ".join(sorted(problems)), problems)
+        raise ValidationFailed.of(problems)
     _check_roles_and_missions(roles, missions)
     user = User(email=email, display_name=display_name.strip())
     if password is not None:

@@ -84,7 +84,7 @@ def _assign(target, values: Mapping[str, Any], allowed: tuple[str, ...]) -> list
         except (TypeError, ValueError) as error:
             problems[name] = [str(error).split(": ", 1)[-1]]
     if problems:
-        raise ValidationFailed("invalid input in: " + ", ".join(sorted(problems)), problems)
+        raise ValidationFailed.of(problems)
     return sorted(values)
 
 

@@ -38,6 +38,11 @@ class ValidationFailed(ConductError):
     status = 400
     code = "invalid"
 
+    @classmethod
+    def of(cls, problems: Mapping[str, list[str]]) -> ValidationFailed:
+        """The error for several fields at once, its message naming them."""
+        return cls("invalid input in: " + ", ".join(sorted(problems)), problems)
+
 
 class NotAuthenticated(ConductError):
     status = 401
