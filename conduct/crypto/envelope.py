@@ -32,6 +32,11 @@ class SealingKey:
 
     key_id: uuid.UUID
     _aead: AESGCM = field(repr=False)
+    # The format byte and key id that start every value this key seals (made once, not per value).
+    _header: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_header", bytes((FORMAT_V1,)) + self.key_id.bytes)
 
     @classmethod
     def from_bytes(cls, key_id: uuid.UUID, material: bytes) -> SealingKey:
@@ -45,14 +50,24 @@ def cell_context(table: str, column: str) -> bytes:
     return _AAD_PREFIX + table.encode() + b"\x00" + column.encode() + b"\x00"
 
 
+def row_binding(row_id: uuid.UUID, case_id: uuid.UUID) -> bytes:
+    """The part of the associated data naming the row and the case; with a cell context in
+    front (``context + row_binding(...)``) it is the whole associated data of one cell."""
+    return row_id.bytes + case_id.bytes
+
+
 def seal(
     key: SealingKey, plaintext: bytes, context: bytes, row_id: uuid.UUID, case_id: uuid.UUID
 ) -> bytes:
     """Encrypt ``plaintext`` for the cell (``context``, row, case) under ``key``."""
+    return seal_cell(key, plaintext, context + row_binding(row_id, case_id))
+
+
+def seal_cell(key: SealingKey, plaintext: bytes, associated_data: bytes) -> bytes:
+    """:func:`seal` with the associated data already built (``context + row_binding``), for
+    callers that seal several cells of one row. A fresh random nonce for every value."""
     nonce = os.urandom(12)
-    header = bytes((FORMAT_V1,)) + key.key_id.bytes + nonce
-    aad = context + row_id.bytes + case_id.bytes
-    return header + key._aead.encrypt(nonce, plaintext, aad)
+    return key._header + nonce + key._aead.encrypt(nonce, plaintext, associated_data)
 
 
 def key_id_of(token: bytes) -> uuid.UUID:
@@ -66,11 +81,16 @@ def open_sealed(
     key: SealingKey, token: bytes, context: bytes, row_id: uuid.UUID, case_id: uuid.UUID
 ) -> bytes:
     """Decrypt a value sealed by :func:`seal` for exactly this cell, or raise IntegrityError."""
-    if key_id_of(token) != key.key_id:
+    return open_cell(key, token, context + row_binding(row_id, case_id))
+
+
+def open_cell(key: SealingKey, token: bytes, associated_data: bytes) -> bytes:
+    """:func:`open_sealed` with the associated data already built (see :func:`seal_cell`)."""
+    if token[:17] != key._header or len(token) < _HEADER + 16:
+        key_id_of(token)  # raises KeyFormatError when the value is not of a known format
         raise IntegrityError("the value was sealed with another key (moved from another case?)")
-    aad = context + row_id.bytes + case_id.bytes
     try:
-        return key._aead.decrypt(token[17:_HEADER], token[_HEADER:], aad)
+        return key._aead.decrypt(token[17:_HEADER], token[_HEADER:], associated_data)
     except InvalidTag:
         raise IntegrityError(
             "a sealed value failed its integrity check: it was altered or moved to another cell"
@@ -79,10 +99,7 @@ def open_sealed(
 
 def pad(data: bytes, block: int) -> bytes:
     """ISO/IEC 7816-4 padding: 0x80 then zeros up to a multiple of ``block``."""
-    fill = block - (len(data) + 1) % block
-    if fill == block:
-        fill = 0
-    return data + b"\x80" + bytes(fill)
+    return data + b"\x80" + bytes(-(len(data) + 1) % block)
 
 
 def unpad(data: bytes) -> bytes:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from .envelope import SealingKey
@@ -21,6 +21,7 @@ from .keys import Keyring, new_wrapped_key, unwrap_key, wrapped_kek_version
 from .models import DataKey
 
 _current: ContextVar[Vault | None] = ContextVar("conduct_vault", default=None)
+_PRELOAD_CHUNK = 1000
 
 
 def data_key_purpose(case_id: uuid.UUID) -> str:
@@ -30,7 +31,9 @@ def data_key_purpose(case_id: uuid.UUID) -> str:
 class Vault:
     def __init__(self, keyring: Keyring):
         self.keyring = keyring
-        self._data_keys: dict[uuid.UUID, SealingKey] = {}
+        # Keyed by the case id's integer: hashing and comparing it is cheap, a UUID's is not,
+        # and sealed fields look their key up once per value read.
+        self._data_keys: dict[int, SealingKey] = {}
 
     @property
     def statistics_key(self) -> SealingKey:
@@ -42,8 +45,8 @@ class Vault:
 
     def create_data_key(self, session: Session, case_id: uuid.UUID) -> SealingKey:
         """Make, wrap and stage a new data key for a new case."""
-        if case_id in self._data_keys:
-            return self._data_keys[case_id]
+        if case_id.int in self._data_keys:
+            return self._data_keys[case_id.int]
         purpose = data_key_purpose(case_id)
         key_id, material, wrapped = new_wrapped_key(self.keyring.provider, purpose)
         session.add(
@@ -54,12 +57,16 @@ class Vault:
                 wrapped=wrapped,
             )
         )
-        key = self._data_keys[case_id] = SealingKey.from_bytes(key_id, material)
+        key = self._data_keys[case_id.int] = SealingKey.from_bytes(key_id, material)
         return key
+
+    def loaded_data_key(self, case_id: uuid.UUID) -> SealingKey | None:
+        """The case's data key if this unit of work has unwrapped it already, else None."""
+        return self._data_keys.get(case_id.int)
 
     def data_key(self, session: Session, case_id: uuid.UUID) -> SealingKey:
         """The case's data key, unwrapped once per unit of work; ShreddedError if destroyed."""
-        key = self._data_keys.get(case_id)
+        key = self._data_keys.get(case_id.int)
         if key is None:
             with session.no_autoflush:
                 record = session.get(DataKey, case_id)
@@ -72,25 +79,30 @@ class Vault:
 
     def preload(self, session: Session, case_ids: Iterable[uuid.UUID]) -> None:
         """Unwrap the data keys of many cases with one query (lists, exports, benchmarks)."""
-        missing = {case_id for case_id in case_ids if case_id not in self._data_keys}
+        known = self._data_keys
+        missing = list({case_id for case_id in case_ids if case_id.int not in known})
         if not missing:
             return
+        columns = select(DataKey.case_id, DataKey.wrapped)
         with session.no_autoflush:
-            records = session.scalars(select(DataKey).where(DataKey.case_id.in_(missing)))
-            for record in records:
-                self._remember(record)
+            # Plain rows, not DataKey objects: the session need not track them. Chunks keep
+            # each statement under the databases' limits on bound parameters.
+            for start in range(0, len(missing), _PRELOAD_CHUNK):
+                chunk = missing[start : start + _PRELOAD_CHUNK]
+                for record in session.execute(columns.where(DataKey.case_id.in_(chunk))):
+                    self._remember(record)
 
     def forget_case(self, case_id: uuid.UUID) -> None:
-        self._data_keys.pop(case_id, None)
+        self._data_keys.pop(case_id.int, None)
 
     def forget(self) -> None:
         self._data_keys.clear()
 
-    def _remember(self, record: DataKey) -> SealingKey:
+    def _remember(self, record: DataKey | Row) -> SealingKey:
         purpose = data_key_purpose(record.case_id)
         key_id, material = unwrap_key(self.keyring.provider, purpose, bytes(record.wrapped))
         key = SealingKey.from_bytes(key_id, material)
-        self._data_keys[record.case_id] = key
+        self._data_keys[record.case_id.int] = key
         return key
 
 
