@@ -44,9 +44,12 @@ def skip_empty_revision(migration_context, revision, directives) -> None:
 def render_item(type_, obj, autogen_context):
     """Write Conduct's own column types as the plain SQLAlchemy types they store."""
     from conduct.core.db import UtcDateTime
+    from conduct.crypto.columns import SealedBytes
 
     if type_ == "type" and isinstance(obj, UtcDateTime):
         return "sa.DateTime(timezone=True)"
+    if type_ == "type" and isinstance(obj, SealedBytes):
+        return "sa.LargeBinary()"
     return False
 
 

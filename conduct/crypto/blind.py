@@ -7,7 +7,6 @@ the same identifier meet: case, accents, spacing, punctuation and the order of n
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import unicodedata
@@ -22,14 +21,17 @@ def normalise_personnel_number(value: str) -> str:
 
 
 def normalise_name(value: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", value)
-    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
+    if value.isascii():
+        bare = value.lower()
+    else:
+        decomposed = unicodedata.normalize("NFKD", value)
+        bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     parts = [part for part in _NOT_LETTER.split(bare) if part]
     return " ".join(sorted(parts))
 
 
 def blind_index(key: bytes, purpose: str, normalised: str) -> bytes:
-    return hmac.new(key, purpose.encode() + b"\x00" + normalised.encode(), hashlib.sha256).digest()
+    return hmac.digest(key, purpose.encode() + b"\x00" + normalised.encode(), "sha256")
 
 
 def personnel_number_index(key: bytes, personnel_number: str | None) -> bytes | None:
