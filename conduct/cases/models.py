@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from conduct import codes
 from conduct.core.db import Timestamps, UuidKey, db, utcnow
 from conduct.crypto import DATE, INTEGER, TEXT, SealedRow, list_of, member_of
-from conduct.crypto.blind import name_dob_index, personnel_number_index
+from conduct.crypto.columns import store_column
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
@@ -177,12 +177,16 @@ class Person(CaseChild, db.Model):
 
     case: Mapped[Case] = relationship(back_populates="persons")
 
-    def after_sealing(self, vault, changed: set[str]) -> None:
-        key = vault.blind_index_key
-        if "personnel_number" in changed:
-            self.personnel_number_index = personnel_number_index(key, self.personnel_number)
-        if changed & {"full_name", "date_of_birth"}:
-            self.name_dob_index = name_dob_index(key, self.full_name, self.date_of_birth)
+    def after_sealing(self, vault, sealed, is_new: bool) -> None:
+        indexer = vault.blind_indexer
+        if "personnel_number" in sealed:
+            value = indexer.personnel_number(sealed["personnel_number"])
+            store_column(self, "personnel_number_index", value, is_new)
+        if "full_name" in sealed or "date_of_birth" in sealed:
+            # The other field is opened only when it was not just sealed.
+            name = sealed["full_name"] if "full_name" in sealed else self.full_name  # noqa: SIM401
+            born = sealed["date_of_birth"] if "date_of_birth" in sealed else self.date_of_birth  # noqa: SIM401
+            store_column(self, "name_dob_index", indexer.name_dob(name, born), is_new)
 
 
 class Referral(CaseChild, db.Model):

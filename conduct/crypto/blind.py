@@ -7,6 +7,7 @@ the same identifier meet: case, accents, spacing, punctuation and the order of n
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import re
 import unicodedata
@@ -30,17 +31,27 @@ def normalise_name(value: str) -> str:
     return " ".join(sorted(parts))
 
 
-def blind_index(key: bytes, purpose: str, normalised: str) -> bytes:
-    return hmac.digest(key, purpose.encode() + b"\x00" + normalised.encode(), "sha256")
+class BlindIndexer:
+    """Blind-index values under one key: HMAC-SHA256 of ``purpose NUL normalised value``.
 
+    The keyed HMAC state is made once and copied for each value, which is what ``hmac`` does
+    inside every one-shot call, without redoing the key set-up each time.
+    """
 
-def personnel_number_index(key: bytes, personnel_number: str | None) -> bytes | None:
-    normalised = normalise_personnel_number(personnel_number or "")
-    return blind_index(key, "personnel_number", normalised) if normalised else None
+    def __init__(self, key: bytes):
+        self._keyed = hmac.new(key, digestmod=hashlib.sha256)
 
+    def index(self, purpose: str, normalised: str) -> bytes:
+        mac = self._keyed.copy()
+        mac.update(purpose.encode() + b"\x00" + normalised.encode())
+        return mac.digest()
 
-def name_dob_index(key: bytes, full_name: str | None, date_of_birth: date | None) -> bytes | None:
-    normalised = normalise_name(full_name or "")
-    if not normalised or date_of_birth is None:
-        return None
-    return blind_index(key, "name_dob", f"{normalised}|{date_of_birth.isoformat()}")
+    def personnel_number(self, personnel_number: str | None) -> bytes | None:
+        normalised = normalise_personnel_number(personnel_number or "")
+        return self.index("personnel_number", normalised) if normalised else None
+
+    def name_dob(self, full_name: str | None, date_of_birth: date | None) -> bytes | None:
+        normalised = normalise_name(full_name or "")
+        if not normalised or date_of_birth is None:
+            return None
+        return self.index("name_dob", f"{normalised}|{date_of_birth.isoformat()}")

@@ -69,7 +69,7 @@ class SealedBytes(TypeDecorator):
         return None
 
 
-def _store(obj, attribute: str, token: bytes, is_new: bool) -> None:
+def store_column(obj, attribute: str, token, is_new: bool) -> None:
     """Put a sealed value on the row.
 
     A new row is inserted whole from its instance dict and needs no change history, so the
@@ -166,7 +166,7 @@ class IdentifyingField:
             binding = row_binding(obj.id, obj.sealing_case_id)
         plaintext = pad(self.codec.encode(value), IDENTIFYING_BLOCK)
         token = seal_cell(vault_key, plaintext, self.context + binding)
-        _store(obj, self.column_attr, token, is_new)
+        store_column(obj, self.column_attr, token, is_new)
         _cache_plain(obj.__dict__, self.name, token, value)
 
 
@@ -266,7 +266,7 @@ def _seal_coded(vault: Vault, obj, binding: bytes, is_new: bool = False) -> None
         pad(document.encode(), CODED_BLOCK),
         _coded_context(obj.__tablename__) + binding,
     )
-    _store(obj, "coded_sealed", token, is_new)
+    store_column(obj, "coded_sealed", token, is_new)
     state = obj.__dict__
     state[_CODED] = (token, facts)
     state[_CODED_DIRTY] = False
@@ -360,8 +360,12 @@ class SealedRow:
             raise ValueError(f"a {type(self).__name__} must belong to a case before it is saved")
         return case_id
 
-    def after_sealing(self, vault: Vault, changed: set[str]) -> None:
-        """Hook for derived values (blind indexes) once identifying fields are sealed."""
+    def after_sealing(self, vault: Vault, sealed: Mapping[str, Any], is_new: bool) -> None:
+        """Hook for derived values (blind indexes) once identifying fields are sealed.
+
+        ``sealed`` maps the fields just sealed to their plain values; store derived columns
+        with :func:`store_column`.
+        """
 
     def _seal_pending(self, session: Session, vault: Vault, is_new: bool) -> None:
         pending = self.__dict__.pop(_PENDING, None) or {}
@@ -375,12 +379,13 @@ class SealedRow:
         binding = row_binding(self.id, case_id)
         if fields:
             key = vault.data_key(session, case_id)
+            sealed = {field.name: pending.get(field.name) for field in fields}
             for field in fields:
-                field.seal(key, self, pending.get(field.name), binding, is_new)
+                field.seal(key, self, sealed[field.name], binding, is_new)
         if coded:
             _seal_coded(vault, self, binding, is_new)
         if fields:
-            self.after_sealing(vault, {field.name for field in fields})
+            self.after_sealing(vault, sealed, is_new)
 
 
 def _cases_to_seal(new: Iterable[SealedRow], dirty: Iterable[SealedRow]) -> set[uuid.UUID]:

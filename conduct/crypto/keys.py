@@ -29,6 +29,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from .blind import BlindIndexer
 from .envelope import SealingKey
 from .errors import KeyFormatError, MissingKeyError, WrongKeyError
 
@@ -222,7 +223,7 @@ class Keyring:
 
     provider: KekProvider = field(repr=False)
     statistics: SealingKey = field(repr=False)
-    blind_index: bytes = field(repr=False)
+    blind_index: BlindIndexer = field(repr=False)
     audit_signing: Ed25519PrivateKey = field(repr=False)
     accounts: SealingKey = field(repr=False)
 
@@ -237,7 +238,7 @@ class Keyring:
         return cls(
             provider=provider,
             statistics=SealingKey.from_bytes(stats_id, stats_material),
-            blind_index=opened[BLIND_INDEX][1],
+            blind_index=BlindIndexer(opened[BLIND_INDEX][1]),
             audit_signing=Ed25519PrivateKey.from_private_bytes(opened[AUDIT_SIGNING][1]),
             accounts=SealingKey.from_bytes(*opened[ACCOUNTS]),
         )

@@ -15,6 +15,7 @@ from contextvars import ContextVar
 from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
+from .blind import BlindIndexer
 from .envelope import SealingKey
 from .errors import NoVaultError, ShreddedError
 from .keys import Keyring, new_wrapped_key, unwrap_key, wrapped_kek_version
@@ -40,7 +41,7 @@ class Vault:
         return self.keyring.statistics
 
     @property
-    def blind_index_key(self) -> bytes:
+    def blind_indexer(self) -> BlindIndexer:
         return self.keyring.blind_index
 
     def create_data_key(self, session: Session, case_id: uuid.UUID) -> SealingKey:
