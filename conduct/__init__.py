@@ -80,6 +80,7 @@ def _register_features(app: Flask) -> None:
     from conduct.auth import api as auth_api
     from conduct.auth import views as auth_views
     from conduct.cases import api as cases_api
+    from conduct.cases import screening_api
     from conduct.core import health
 
     for blueprint in (
@@ -88,6 +89,7 @@ def _register_features(app: Flask) -> None:
         auth_api.blueprint,
         auth_admin.blueprint,
         cases_api.blueprint,
+        screening_api.blueprint,
     ):
         app.register_blueprint(blueprint)
 
