@@ -18,6 +18,7 @@ from conduct.core.db import db, unit_of_work
 from conduct.core.permissions import (
     OPEN_ENDPOINTS,
     PERMISSIONS,
+    TEAM_ONLY,
     has_permission,
     required_permission,
 )
@@ -149,6 +150,8 @@ def _expected(persona: Persona, rule: Rule, permission) -> str:
         if "MINUSCA" not in persona.missions:
             return "not_found"
         if persona.recused:
+            return "forbidden"
+        if permission in TEAM_ONLY and not persona.team:
             return "forbidden"
     return "allowed"
 

@@ -29,6 +29,11 @@ def can_view_case(user, case: Case) -> bool:
     return has_permission(user, "case:read") and in_scope(user, case) and not is_recused(user, case)
 
 
+def can_change_case(user, case: Case) -> bool:
+    """Changes to a case (fields, persons, referrals, workflow) are for its team."""
+    return can_view_case(user, case) and is_on_team(user, case)
+
+
 def can_see_identities(user, case: Case) -> bool:
     return (
         can_view_case(user, case)

@@ -2,19 +2,73 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, g, jsonify, request, url_for
 
+from conduct.core.errors import Forbidden
 from conduct.core.permissions import requires
 
-from . import services
-from .schemas import case_schema
+from . import listing, services
+from .access import can_change_case
+from .schemas import (
+    CaseCreateSchema,
+    CaseListItem,
+    CaseListQuery,
+    CaseUpdateSchema,
+    case_schema,
+)
 
 blueprint = Blueprint("cases_api", __name__, url_prefix="/api/v1/cases")
+
+
+def _body() -> dict:
+    return request.get_json(silent=True) or {}
+
+
+def _case_answer(reference: str, status: int = 200):
+    case, identities = services.read_case(g.actor, reference)
+    response = jsonify(case_schema(identities).dump(case))
+    response.status_code = status
+    if status == 201:
+        response.headers["Location"] = url_for("cases_api.get_case", reference=reference)
+    return response
+
+
+@blueprint.get("")
+@requires("case:read")
+def list_cases():
+    """Cases of the user's missions, newest first; no identity, no narrative."""
+    query = CaseListQuery().load(request.args.to_dict())
+    page = listing.list_cases(g.actor, query, query["page"], query["per_page"])
+    return jsonify(
+        items=CaseListItem(many=True).dump(page.items),
+        total=page.total,
+        page=page.page,
+        per_page=page.per_page,
+    )
+
+
+@blueprint.post("")
+@requires("case:create")
+def create_case():
+    """Record a new report; the reference is allocated by the service."""
+    case = services.create_case(g.actor, CaseCreateSchema().load(_body()))
+    return _case_answer(case.reference, status=201)
 
 
 @blueprint.get("/<reference>")
 @requires("case:read")
 def get_case(reference: str):
     """One case, with identities for the case team and redacted for other officers."""
-    case, identities = services.read_case(g.actor, reference)
-    return jsonify(case_schema(identities).dump(case))
+    return _case_answer(reference)
+
+
+@blueprint.patch("/<reference>")
+@requires("case:update")
+def update_case(reference: str):
+    """Change a case's fields; ``version`` must be the one read (409 otherwise)."""
+    case = services.find_case(g.actor, reference)
+    if not can_change_case(g.actor, case):
+        raise Forbidden("only the case team may change the case", case=case)
+    data = CaseUpdateSchema().load(_body())
+    services.update_case(g.actor, case, data.pop("version"), data)
+    return _case_answer(reference)

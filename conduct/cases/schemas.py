@@ -7,7 +7,11 @@ those fields are not even decrypted for them.
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from datetime import date
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from conduct import codes
 
 PERSON_IDENTIFYING = (
     "full_name",
@@ -117,3 +121,67 @@ def shown_fields(identities: bool) -> list[str]:
         names += [f"persons.{name}" for name in PERSON_IDENTIFYING]
         names += ["referrals.details", "history.reason"]
     return names
+
+
+def _code(codes):
+    return fields.String(validate=validate.OneOf(codes.codes), allow_none=False)
+
+
+class CaseFieldsSchema(Schema):
+    """The fields an officer writes on a case (status moves only through transitions)."""
+
+    incident_date = fields.String(validate=validate.Regexp(r"^\d{4}(-\d{2}(-\d{2})?)?$"))
+    source = _code(codes.SOURCE)
+    category = _code(codes.CATEGORY)
+    allegation_type = _code(codes.ALLEGATION_TYPE)
+    misconduct_class = _code(codes.MISCONDUCT_CLASS)
+    narrative = fields.String(validate=validate.Length(max=20000), allow_none=True)
+    location = fields.String(validate=validate.Length(max=500), allow_none=True)
+    notes = fields.String(validate=validate.Length(max=20000), allow_none=True)
+
+    @validates_schema
+    def _type_fits_category(self, data, **_):
+        category, kind = data.get("category"), data.get("allegation_type")
+        if category is None or kind is None:
+            return
+        is_sea = kind in codes.SEA_ALLEGATION_TYPES
+        if is_sea != (category != "other_misconduct"):
+            raise ValidationError(
+                f"{kind} is not an allegation type of {category}", "allegation_type"
+            )
+
+
+class CaseCreateSchema(CaseFieldsSchema):
+    mission = fields.String(required=True, validate=validate.Length(min=2, max=16))
+    received_on = fields.Date(required=True)
+
+    @validates("received_on")
+    def _not_in_future(self, value, **_):
+        if value > date.today():
+            raise ValidationError("cannot be in the future")
+
+
+class CaseUpdateSchema(CaseFieldsSchema):
+    version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+
+
+class CaseListQuery(Schema):
+    mission = fields.String(validate=validate.Length(min=2, max=16))
+    status = _code(codes.STATUS)
+    category = _code(codes.CATEGORY)
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class CaseListItem(Schema):
+    """A case in a list: plain and coded facts only, never an identity or a narrative."""
+
+    id = fields.UUID()
+    reference = fields.String()
+    mission = fields.String()
+    received_on = fields.Date()
+    version = fields.Integer()
+    status = fields.String()
+    category = fields.String()
+    allegation_type = fields.String()
+    source = fields.String()

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from conduct.audit import record
 from conduct.core.db import db
-from conduct.core.errors import Forbidden, NotFound, ValidationFailed
+from conduct.core.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
 from conduct.core.missions import Mission
 from conduct.core.permissions import has_permission
 from conduct.crypto import current_vault
@@ -116,6 +116,39 @@ def open_case(
         fields=["mission", "received_on", *names],
     )
     return case
+
+
+def create_case(actor, data: Mapping[str, Any]) -> Case:
+    """An officer records a new report in one of their missions; they join its team."""
+    values = dict(data)
+    mission, received_on = values.pop("mission"), values.pop("received_on")
+    if mission not in getattr(actor, "missions", ()):
+        raise ValidationFailed.of({"mission": ["not one of your missions"]})
+    return open_case(actor, mission, received_on, values)
+
+
+def update_case(actor, case: Case, version: int, changes: Mapping[str, Any]) -> list[str]:
+    """Change a case's own fields, if ``version`` is still current (else 409). Audited."""
+    if version != case.version:
+        raise VersionConflict(
+            f"the case changed since you read it (you sent version {version}, it is now "
+            f"version {case.version}): reload it and apply your change again",
+            {"version": [f"stale: current version is {case.version}"]},
+            case=case,
+        )
+    editable = tuple(name for name in CASE_FIELDS if name != "status")
+    names = _assign(case, changes, editable)
+    if names:
+        db.session.flush()
+        record(
+            "case.update",
+            actor=actor,
+            object_type="case",
+            object_id=case.id,
+            case=case,
+            fields=names,
+        )
+    return names
 
 
 def add_person(actor, case: Case, fields: Mapping[str, Any]) -> Person:

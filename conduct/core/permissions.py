@@ -55,6 +55,12 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "vetting": frozenset({"account:self", "screening:query"}),
 }
 
+# Permissions that act on one case and, beyond the mission scope, need the user to be on the
+# case's team: changing a case is for the officers who handle it.
+TEAM_ONLY: frozenset[str] = frozenset(
+    {"case:read_identity", "case:update", "case:transition", "case:attach"}
+)
+
 # Endpoints anyone may reach, logged in or not. Everything else needs a login, a completed
 # second factor, and the permission its view declares.
 OPEN_ENDPOINTS = frozenset(
@@ -139,6 +145,10 @@ def permission_table_markdown() -> str:
         marks = ["yes" if permission in ROLE_PERMISSIONS[role] else "" for role in roles]
         lines.append(f"| `{permission}` | {meaning} | " + " | ".join(marks) + " |")
     lines += [
+        "",
+        "On one case, these also need the user to be on the case's team: "
+        + ", ".join(f"`{name}`" for name in sorted(TEAM_ONLY))
+        + ".",
         "",
         "Open to everyone (no login): " + ", ".join(f"`{e}`" for e in sorted(OPEN_ENDPOINTS)),
         "",
