@@ -42,6 +42,9 @@ class Settings:
     lockout_attempts: int = 5
     lockout_minutes: int = 15
     login_rate_limit: str = "20 per 5 minutes"
+    deadline_referral_days: int = 7
+    deadline_finding_days: int = 90
+    deadline_member_state_working_days: int = 10
 
     @property
     def is_production(self) -> bool:
@@ -133,6 +136,16 @@ def load_settings(
             "CONDUCT_LOCKOUT_MINUTES", values.get("CONDUCT_LOCKOUT_MINUTES", 15)
         ),
         login_rate_limit=str(values.get("CONDUCT_LOGIN_RATE_LIMIT", "20 per 5 minutes")),
+        deadline_referral_days=_as_int(
+            "CONDUCT_DEADLINE_REFERRAL_DAYS", values.get("CONDUCT_DEADLINE_REFERRAL_DAYS", 7)
+        ),
+        deadline_finding_days=_as_int(
+            "CONDUCT_DEADLINE_FINDING_DAYS", values.get("CONDUCT_DEADLINE_FINDING_DAYS", 90)
+        ),
+        deadline_member_state_working_days=_as_int(
+            "CONDUCT_DEADLINE_MEMBER_STATE_WORKING_DAYS",
+            values.get("CONDUCT_DEADLINE_MEMBER_STATE_WORKING_DAYS", 10),
+        ),
     )
     check_settings(settings)
     return settings
@@ -149,6 +162,9 @@ def check_settings(settings: Settings) -> None:
         ("CONDUCT_SESSION_MAX_HOURS", settings.session_max_hours),
         ("CONDUCT_LOCKOUT_ATTEMPTS", settings.lockout_attempts),
         ("CONDUCT_LOCKOUT_MINUTES", settings.lockout_minutes),
+        ("CONDUCT_DEADLINE_REFERRAL_DAYS", settings.deadline_referral_days),
+        ("CONDUCT_DEADLINE_FINDING_DAYS", settings.deadline_finding_days),
+        ("CONDUCT_DEADLINE_MEMBER_STATE_WORKING_DAYS", settings.deadline_member_state_working_days),
     ):
         if value < 1:
             raise ConfigurationError(f"{name} must be at least 1")
