@@ -81,6 +81,7 @@ def _register_features(app: Flask) -> None:
     from conduct.auth import views as auth_views
     from conduct.cases import api as cases_api
     from conduct.cases import screening_api
+    from conduct.cases import workflow_api as cases_workflow_api
     from conduct.core import health
 
     for blueprint in (
@@ -89,6 +90,7 @@ def _register_features(app: Flask) -> None:
         auth_api.blueprint,
         auth_admin.blueprint,
         cases_api.blueprint,
+        cases_workflow_api.blueprint,
         screening_api.blueprint,
     ):
         app.register_blueprint(blueprint)
