@@ -9,7 +9,7 @@ persons that exist but do not match (victims, witnesses, subjects without a subs
 finding), a quarter identifiers nobody has. Every answer is checked against the generated data.
 
 The case list of a mission with 10,000 cases has its place here (``--case-list``) but is not
-measured yet: the list service does not exist.
+measured yet: that benchmark is still to be written.
 
 Run ``.venv/bin/python bench/cases.py --help`` for the options; results are printed and written
 to ``bench/results/cases-<timestamp>.json``.
@@ -314,7 +314,7 @@ def _p95(values: list[float]) -> float:
 def bench_case_list(args) -> dict[str, Any]:
     """The case list of one mission holding 10,000 cases: median page time, target <= 100 ms.
 
-    To be written once the case list service exists (issue 4, item 1): seed a mission with
+    Still to be written, over the case list of issue 4, item 1: seed a mission with
     ``args.list_cases`` cases through the real models, then time pages of the real list service
     (with and without coded-field filters) for an officer of that mission, one unit of work each.
     """
@@ -392,7 +392,7 @@ def print_table(results: dict[str, Any], args, name: str, seconds: float, cases:
     print(f"target: screening median <= {SCREENING_TARGET_MS:g} ms: {median:.2f} ms: {verdict}")
     print(
         f"case list (<= {CASE_LIST_TARGET_MS:g} ms median, 10,000 cases): not measured yet "
-        "(--case-list, once the list exists)"
+        "(--case-list: still to be written)"
     )
 
 
@@ -460,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             bench_case_list(args)
         except NotImplementedError as error:
-            print(f"--case-list: {error}; the case list service does not exist yet")
+            print(f"--case-list: {error}")
             return 2
     population = generate(args.persons, args.per_case, args.seed)
     with (
