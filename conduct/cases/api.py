@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request, url_for
 
-from conduct.core.errors import Forbidden
 from conduct.core.permissions import requires
 
 from . import listing, services
-from .access import can_change_case
 from .schemas import (
     CaseCreateSchema,
     CaseListItem,
@@ -66,9 +64,7 @@ def get_case(reference: str):
 @requires("case:update")
 def update_case(reference: str):
     """Change a case's fields; ``version`` must be the one read (409 otherwise)."""
-    case = services.find_case(g.actor, reference)
-    if not can_change_case(g.actor, case):
-        raise Forbidden("only the case team may change the case", case=case)
+    case = services.find_case_to_change(g.actor, reference)
     data = CaseUpdateSchema().load(_body())
     services.update_case(g.actor, case, data.pop("version"), data)
     return _case_answer(reference)

@@ -22,7 +22,7 @@ from conduct.core.permissions import has_permission
 from conduct.crypto import current_vault
 from conduct.crypto.models import DataKey
 
-from .access import can_see_identities, in_scope, is_recused
+from .access import can_change_case, can_see_identities, in_scope, is_recused
 from .models import Case, CaseTeamMember, Person, ReferenceCounter
 from .schemas import shown_fields
 
@@ -128,7 +128,11 @@ def create_case(actor, data: Mapping[str, Any]) -> Case:
 
 
 def update_case(actor, case: Case, version: int, changes: Mapping[str, Any]) -> list[str]:
-    """Change a case's own fields, if ``version`` is still current (else 409). Audited."""
+    """Change a case's own fields, if ``version`` is still current (else 409). Audited.
+
+    Only the case team changes a case (403 for other officers of the mission).
+    """
+    check_may_change(actor, case)
     if version != case.version:
         raise VersionConflict(
             f"the case changed since you read it (you sent version {version}, it is now "
@@ -182,6 +186,18 @@ def find_case(actor, reference: str) -> Case:
     if is_recused(actor, case):
         raise Forbidden("you are recused from this case", case=case)
     return case
+
+
+def find_case_to_change(actor, reference: str) -> Case:
+    """:func:`find_case`, then the team rule: only the case team changes a case (403)."""
+    case = find_case(actor, reference)
+    check_may_change(actor, case)
+    return case
+
+
+def check_may_change(actor, case: Case) -> None:
+    if not can_change_case(actor, case):
+        raise Forbidden("only the case team may change the case", case=case)
 
 
 def read_case(actor, reference: str) -> tuple[Case, bool]:
