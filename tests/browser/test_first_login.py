@@ -58,6 +58,11 @@ def browser_page():
         browser.close()
 
 
+def _seen(page) -> str:
+    """What the browser shows, for a failure message: the address and the page's text."""
+    return f"at {page.url}: {page.inner_text('main')[:400]!r}"
+
+
 def test_a_newcomer_logs_in_and_enrols_the_second_factor(app, served, browser_page):
     page, problems = browser_page
     with app.app_context(), unit_of_work():
@@ -69,16 +74,16 @@ def test_a_newcomer_logs_in_and_enrols_the_second_factor(app, served, browser_pa
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
 
-    assert "/login/enroll" in page.url
+    assert "/login/enroll" in page.url, _seen(page)
     assert page.locator(".qr svg").count() == 1
     typed_key = page.inner_text("code.secret").replace(" ", "")
     page.fill("input[name=code]", pyotp.TOTP(typed_key).now())
     page.click("button[type=submit]")
 
     codes = page.locator("ol.codes code").all_inner_texts()
-    assert len(codes) == 10
+    assert len(codes) == 10, _seen(page)
     page.click("text=continue")
-    assert page.inner_text("h1").startswith("Welcome")
+    assert page.inner_text("h1").startswith("Welcome"), _seen(page)
     assert problems == [], problems
 
     page.click("text=Log out")
