@@ -45,6 +45,7 @@ from sqlalchemy.engine import make_url
 from conduct import create_app
 from conduct.auth import services as accounts
 from conduct.auth.models import User
+from conduct.cases.demo import FAMILY, GIVEN
 from conduct.cases.listing import list_cases
 from conduct.cases.models import Case, Finding, Person
 from conduct.cases.screening import screen
@@ -58,57 +59,6 @@ SCREENING_TARGET_MS = 10.0  # median look-up, issue 4
 CASE_LIST_TARGET_MS = 100.0  # median page of a mission's case list, issue 4
 
 MISSIONS = ("MINUSCA", "MONUSCO", "UNMISS", "UNISFA", "MINUSMA")
-GIVEN = [
-    "Amina",
-    "Jean",
-    "Grace",
-    "Pierre",
-    "Fatou",
-    "Joseph",
-    "Esther",
-    "Moussa",
-    "Aline",
-    "Samuel",
-    "Mariam",
-    "Didier",
-    "Claudine",
-    "Ibrahim",
-    "Nadia",
-    "Olivier",
-    "Rose",
-    "Patrice",
-    "Awa",
-    "Emmanuel",
-    "Chantal",
-    "Yusuf",
-    "Irène",
-    "Thierry",
-]
-FAMILY = [
-    "Nzapayeke",
-    "Mbemba",
-    "Kabila",
-    "Ndongo",
-    "Touadéra",
-    "Sango",
-    "Mukendi",
-    "Diallo",
-    "Koné",
-    "Traoré",
-    "Deng",
-    "Garang",
-    "Lokonga",
-    "Bangura",
-    "Kamara",
-    "Yambéré",
-    "Ngoy",
-    "Ilunga",
-    "Mahamat",
-    "Abdou",
-    "Ouédraogo",
-    "Lumumba",
-    "Sawadogo",
-]
 # Roles of the persons of one case, in order (cycled when a case has more).
 CASE_ROLES = ("subject", "victim", "victim", "witness", "reporter")
 FINDINGS = {"substantiated": 50, "not_substantiated": 35, "closed_other": 15}
