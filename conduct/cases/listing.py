@@ -7,15 +7,22 @@ cheap and shows nothing identifying.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, func, select, type_coerce
 
 from conduct.audit import record
 from conduct.core.db import db
 from conduct.core.errors import ValidationFailed
-from conduct.crypto import current_vault, open_coded
+from conduct.crypto import current_vault
+from conduct.crypto.columns import (
+    coded_fact_pattern,
+    decode_coded_document,
+    open_coded_document,
+    open_coded_documents,
+)
 
 from .models import Case, CaseRecusal
 
@@ -30,41 +37,93 @@ class CasePage:
     per_page: int
 
 
-def _rows_in_scope(actor, mission: str | None):
+def _scope(actor, mission: str | None):
+    """The where-clause of the cases the actor may list: their missions, not recused."""
     missions = set(getattr(actor, "missions", ()))
     if mission is not None:
         if mission not in missions:
             raise ValidationFailed.of({"mission": ["not one of your missions"]})
         missions = {mission}
     recused = select(CaseRecusal.case_id).where(CaseRecusal.user_id == actor.id)
-    query = (
-        select(
-            Case.id,
-            Case.reference,
-            Case.mission_code,
-            Case.received_on,
-            Case.version,
-            Case.coded_sealed,
-        )
-        .where(Case.mission_code.in_(missions), Case.id.not_in(recused))
-        .order_by(Case.received_on.desc(), Case.reference.desc())
-    )
-    return db.session.execute(query)
+    return (Case.mission_code.in_(missions), Case.id.not_in(recused))
+
+
+# The id as the driver gives it (hex text on SQLite, a UUID from psycopg): lists read thousands
+# of rows and build UUID objects only for the page they show.
+_RAW_ID = type_coerce(Case.id, String()).label("raw_id")
+_NEWEST_FIRST = (Case.received_on.desc(), Case.reference.desc())
+_SHOWN = (
+    _RAW_ID,
+    Case.reference,
+    Case.mission_code,
+    Case.received_on,
+    Case.version,
+    Case.coded_sealed,
+)
+
+
+def _page_rows(scope, start: int, per_page: int) -> tuple[int, list]:
+    """Without coded filters the database counts and pages by itself."""
+    total = db.session.scalar(select(func.count()).select_from(Case).where(*scope))
+    query = select(*_SHOWN).where(*scope).order_by(*_NEWEST_FIRST)
+    return total, db.session.execute(query.offset(start).limit(per_page)).all()
+
+
+def _matching_rows(vault, scope, patterns: list[bytes], start: int, per_page: int):
+    """With coded filters every case in scope is opened once; each filter is an exact byte
+    pattern of the canonical document, so no JSON is decoded to test a row."""
+    query = select(_RAW_ID, Case.coded_sealed).where(*scope).order_by(*_NEWEST_FIRST)
+    rows = db.session.execute(query).all()
+    cells = ((_binding(row.raw_id), row.coded_sealed) for row in rows)
+    documents = open_coded_documents(vault, "cases", cells)
+    matching = [
+        row.raw_id
+        for row, document in zip(rows, documents, strict=True)
+        if all(pattern in document for pattern in patterns)
+    ]
+    wanted = matching[start : start + per_page]
+    if not wanted:
+        return len(matching), []
+    ids = [uuid.UUID(bytes=_id_bytes(raw)) for raw in wanted]
+    rows = db.session.execute(select(*_SHOWN).where(Case.id.in_(ids))).all()
+    order = {raw: index for index, raw in enumerate(wanted)}
+    return len(matching), sorted(rows, key=lambda row: order[row.raw_id])
+
+
+def _id_bytes(raw) -> bytes:
+    return raw.bytes if isinstance(raw, uuid.UUID) else bytes.fromhex(raw.replace("-", ""))
+
+
+def _binding(raw_id) -> bytes:
+    """A case's row id is its case id: the binding is the id twice."""
+    raw = _id_bytes(raw_id)
+    return raw + raw
+
+
+def _document(vault, row) -> bytes:
+    return open_coded_document(vault, "cases", bytes(row.coded_sealed), _binding(row.raw_id))
 
 
 def list_cases(actor, filters: dict[str, Any], page: int = 1, per_page: int = 50) -> CasePage:
-    """One page of the cases the actor may see, newest first. Audited (filter names only)."""
+    """One page of the cases the actor may see, newest first. Audited (filter names only).
+
+    Without a filter on coded facts only the page's rows are opened; with one, every row in
+    the user's scope is opened once (coded facts never sit in a cache: they are per-case values).
+    """
     vault = current_vault()
-    wanted = {name: filters[name] for name in CODED_FILTERS if filters.get(name)}
-    matching = []
-    for row in _rows_in_scope(actor, filters.get("mission")):
-        facts = open_coded(vault, "cases", bytes(row.coded_sealed), row.id, row.id)
-        if all(facts.get(name) == value for name, value in wanted.items()):
-            matching.append((row, facts))
+    scope = _scope(actor, filters.get("mission"))
     start = (page - 1) * per_page
+    patterns = [
+        coded_fact_pattern(name, filters[name]) for name in CODED_FILTERS if filters.get(name)
+    ]
+    if patterns:
+        total, rows = _matching_rows(vault, scope, patterns, start, per_page)
+    else:
+        total, rows = _page_rows(scope, start, per_page)
+    shown = [(row, decode_coded_document(_document(vault, row))) for row in rows]
     items = [
         {
-            "id": row.id,
+            "id": uuid.UUID(bytes=_id_bytes(row.raw_id)),
             "reference": row.reference,
             "mission": row.mission_code,
             "received_on": row.received_on,
@@ -74,8 +133,8 @@ def list_cases(actor, filters: dict[str, Any], page: int = 1, per_page: int = 50
             "allegation_type": facts.get("allegation_type"),
             "source": facts.get("source"),
         }
-        for row, facts in matching[start : start + per_page]
+        for row, facts in shown
     ]
     used = sorted(f"filter.{name}" for name in ("mission", *CODED_FILTERS) if filters.get(name))
     record("case.list", actor=actor, object_type="case", fields=used)
-    return CasePage(items, len(matching), page, per_page)
+    return CasePage(items, total, page, per_page)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Container, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, MutableMapping
 from datetime import date
 from functools import cache
 from typing import Any, ClassVar
@@ -30,7 +30,16 @@ from sqlalchemy import LargeBinary, TypeDecorator, event
 from sqlalchemy.orm import Session, mapped_column, object_session
 from sqlalchemy.orm.attributes import flag_modified
 
-from .envelope import SealingKey, cell_context, open_cell, pad, row_binding, seal_cell, unpad
+from .envelope import (
+    SealingKey,
+    cell_context,
+    open_cell,
+    open_cells,
+    pad,
+    row_binding,
+    seal_cell,
+    unpad,
+)
 from .errors import IntegrityError
 from .vault import Vault, current_vault
 
@@ -245,6 +254,30 @@ def open_coded(
 ) -> dict[str, Any]:
     """Open a row's coded facts with the statistics key alone (statistics use this)."""
     return _open_coded_cell(vault, table, token, row_binding(row_id, case_id))
+
+
+def open_coded_document(vault: Vault, table: str, token: bytes, binding: bytes) -> bytes:
+    """A row's coded facts as their sealed JSON document (canonical: sorted keys, no spaces),
+    for callers that hold the row's binding (row id bytes then case id bytes, as
+    :func:`~conduct.crypto.envelope.row_binding` makes) and test a few facts over many rows
+    before decoding any: see :func:`coded_fact_pattern`."""
+    plain = open_cell(vault.statistics_key, token, _coded_context(table) + binding)
+    return unpad(plain)
+
+
+def open_coded_documents(vault: Vault, table: str, cells) -> Iterator[bytes]:
+    """:func:`open_coded_document` over many ``(binding, token)`` cells of one table."""
+    for plain in open_cells(vault.statistics_key, _coded_context(table), cells):
+        yield unpad(plain)
+
+
+def coded_fact_pattern(name: str, value: str) -> bytes:
+    """The exact bytes ``"name":"value"`` of one fact inside a coded document."""
+    return _CODED_JSON.encode({name: value})[1:-1].encode()
+
+
+def decode_coded_document(document: bytes) -> dict[str, Any]:
+    return json.loads(document.decode())
 
 
 def _open_coded_cell(vault: Vault, table: str, token: bytes, binding: bytes) -> dict[str, Any]:
