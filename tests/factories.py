@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from conduct.auth import login
 from conduct.cases import services
 
 
@@ -59,10 +60,9 @@ def fresh_code(user) -> str:
     """
     import pyotp
 
-    from conduct.auth import services as accounts
     from conduct.auth import totp
 
     step = totp.current_step()
     if user.last_totp_step is not None and user.last_totp_step >= step:
         user.last_totp_step = step - 2
-    return pyotp.TOTP(accounts.totp_secret_of(user)).generate_otp(step)
+    return pyotp.TOTP(login.totp_secret_of(user)).generate_otp(step)

@@ -15,7 +15,7 @@ from conduct.core.errors import ValidationFailed
 from conduct.core.permissions import permissions_of, requires
 from conduct.core.web import record_refusal
 
-from . import admin_services, services
+from . import admin_services, login, services
 from .admin_forms import AccountCreateForm, AccountEditForm, MissionForm, mission_choices
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -24,7 +24,7 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 @blueprint.context_processor
 def _navigation() -> dict:
     held = permissions_of(current_user.roles) if current_user.is_authenticated else frozenset()
-    return {"admin_permissions": held, "is_locked": services.is_locked}
+    return {"admin_permissions": held, "is_locked": login.is_locked}
 
 
 def _refused(template: str, form, problems: dict, **context):

@@ -10,7 +10,7 @@ from flask_login import current_user, logout_user
 
 from conduct.core.errors import error_body
 
-from . import services, totp
+from . import login, totp
 from .limits import throttled
 from .schemas import MfaConfirmSchema, SessionCreateSchema
 from .views import begin_second_step, finish_login, pending_user, user_summary
@@ -19,7 +19,7 @@ blueprint = Blueprint("auth_api", __name__, url_prefix="/api/v1")
 
 
 def _login_failed():
-    return jsonify(error_body("login_failed", services.GENERIC_FAILURE)), 401
+    return jsonify(error_body("login_failed", login.GENERIC_FAILURE)), 401
 
 
 @blueprint.post("/session")
@@ -27,16 +27,16 @@ def _login_failed():
 def create_session():
     """Log in. Without an enrolled second factor, answers the seed to enrol instead."""
     body = SessionCreateSchema().load(request.get_json(silent=True) or {})
-    step = services.check_password_step(body["email"], body["password"])
+    step = login.check_password_step(body["email"], body["password"])
     if step.user is None:
         return _login_failed()
     user = step.user
     if step.needs_enrollment:
         begin_second_step(user)
-        secret = services.start_enrollment(user)
+        secret = login.start_enrollment(user)
         uri = totp.provisioning_uri(secret, user.email)
         return jsonify(mfa_enrollment={"secret": secret, "otpauth_uri": uri})
-    if not services.check_second_factor(user, body.get("otp") or ""):
+    if not login.check_second_factor(user, body.get("otp") or ""):
         return _login_failed()
     finish_login(user)
     return jsonify(user=user_summary(user))
@@ -50,7 +50,7 @@ def confirm_mfa():
     user = pending_user()
     if user is None or user.has_mfa:
         return _login_failed()
-    codes = services.confirm_enrollment(user, body["otp"])
+    codes = login.confirm_enrollment(user, body["otp"])
     if codes is None:
         return _login_failed()
     finish_login(user)
@@ -59,7 +59,7 @@ def confirm_mfa():
 
 @blueprint.delete("/session")
 def delete_session():
-    services.record_logout(current_user if current_user.is_authenticated else None)
+    login.record_logout(current_user if current_user.is_authenticated else None)
     logout_user()
     session.end()
     return "", 204

@@ -21,7 +21,7 @@ from conduct.core.db import unit_of_work
 from conduct.core.errors import ConductError, NotFound
 from conduct.core.permissions import PERMISSIONS, ROLE_PERMISSIONS, permission_table_markdown
 
-from . import admin_services, services, totp
+from . import admin_services, login, services, totp
 from .models import User
 
 users_cli = AppGroup(
@@ -186,7 +186,7 @@ def _account_row(user: User) -> list[str]:
         ",".join(sorted(user.missions)) or "-",
         _yes_no(user.active),
         _yes_no(user.has_mfa),
-        _yes_no(services.is_locked(user)),
+        _yes_no(login.is_locked(user)),
         last,
     ]
 
@@ -219,7 +219,7 @@ def otp(email: str) -> None:
         raise click.ClickException("`conduct users otp` is for development only")
     with _unit():
         user = _account(email)
-        secret = services.totp_secret_of(user)
+        secret = login.totp_secret_of(user)
         if secret is None:
             raise click.ClickException(
                 f"{user.email} has no second factor yet: log in once to start enrolment"

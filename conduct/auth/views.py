@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from conduct.core.errors import ValidationFailed
 from conduct.core.permissions import permissions_of, requires
 
+from . import login as login_steps
 from . import services, totp
 from .forms import CodeForm, LoginForm, PasswordChangeForm
 from .limits import throttled
@@ -44,7 +45,7 @@ def pending_user():
 
 
 def finish_login(user) -> None:
-    services.complete_login(user)
+    login_steps.complete_login(user)
     session.pop("mfa_user", None)
     session.pop("mfa_since", None)
     login_user(user)
@@ -56,12 +57,14 @@ def finish_login(user) -> None:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        step = services.check_password_step(form.email.data, form.password.data)
+        step = login_steps.check_password_step(form.email.data, form.password.data)
         if step.user is not None:
             begin_second_step(step.user)
             target = "auth.enroll" if step.needs_enrollment else "auth.login_mfa"
             return redirect(url_for(target, next=request.args.get("next")))
-        return render_template("auth/login.html", form=form, failed=services.GENERIC_FAILURE), 401
+        return render_template(
+            "auth/login.html", form=form, failed=login_steps.GENERIC_FAILURE
+        ), 401
     return render_template("auth/login.html", form=form, failed=None)
 
 
@@ -73,10 +76,10 @@ def login_mfa():
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        if services.check_second_factor(user, form.code.data):
+        if login_steps.check_second_factor(user, form.code.data):
             finish_login(user)
             return redirect(_safe_next(request.args.get("next")))
-        return render_template("auth/code.html", form=form, failed=services.GENERIC_FAILURE), 401
+        return render_template("auth/code.html", form=form, failed=login_steps.GENERIC_FAILURE), 401
     return render_template("auth/code.html", form=form, failed=None)
 
 
@@ -86,12 +89,12 @@ def enroll():
     user = pending_user()
     if user is None or user.has_mfa:
         return redirect(url_for("auth.login"))
-    secret = services.start_enrollment(user)
+    secret = login_steps.start_enrollment(user)
     uri = totp.provisioning_uri(secret, user.email)
     form = CodeForm()
     failed = None
     if form.validate_on_submit():
-        codes = services.confirm_enrollment(user, form.code.data)
+        codes = login_steps.confirm_enrollment(user, form.code.data)
         if codes is not None:
             finish_login(user)
             return render_template(
@@ -106,7 +109,7 @@ def enroll():
 
 @blueprint.post("/logout")
 def logout():
-    services.record_logout(current_user if current_user.is_authenticated else None)
+    login_steps.record_logout(current_user if current_user.is_authenticated else None)
     logout_user()
     session.end()
     return redirect(url_for("auth.login"))

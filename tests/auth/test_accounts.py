@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from conduct.audit.models import AuditEvent
+from conduct.auth import login
 from conduct.auth import services as accounts
 from conduct.auth.models import User
 from conduct.auth.passwords import (
@@ -49,7 +50,7 @@ def test_hashes_made_with_other_costs_are_replaced_at_login(app):
         user_id, email = user.id, user.email
     assert needs_rehash(TESTING_HASHER, hash_password(old, PASSWORD))
     with app.app_context(), unit_of_work():
-        step = accounts.check_password_step(email, PASSWORD)
+        step = login.check_password_step(email, PASSWORD)
         assert step.user is not None
     with app.app_context():
         stored = db.session.get(User, user_id).password_hash

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from conduct.audit.models import AuditEvent
+from conduct.auth import login
 from conduct.auth import services as accounts
 from conduct.auth.models import User, WebSession
 from conduct.auth.sessions import COOKIE_NAME
@@ -60,7 +61,7 @@ def test_a_failed_api_login_is_generic_and_sets_no_cookie(app, client, user_fact
     }[wrong]
     response = client.post("/api/v1/session", json=body)
     assert response.status_code == 401
-    assert response.get_json()["error"]["message"] == accounts.GENERIC_FAILURE
+    assert response.get_json()["error"]["message"] == login.GENERIC_FAILURE
     assert "Set-Cookie" not in response.headers
     assert _cookie(client) is None
     events = _events(app, "login.failed")
@@ -80,7 +81,7 @@ def test_a_used_code_is_refused(app, client, user_factory, api_login):
     assert api_login(client, user_id).status_code == 200
     with app.app_context(), unit_of_work():
         user = _user(app, user_id)
-        used = pyotp.TOTP(accounts.totp_secret_of(user)).generate_otp(user.last_totp_step)
+        used = pyotp.TOTP(login.totp_secret_of(user)).generate_otp(user.last_totp_step)
     response = app.test_client().post(
         "/api/v1/session", json={"email": email, "password": PASSWORD, "otp": used}
     )
@@ -126,7 +127,7 @@ def test_lockout_after_the_configured_failures_and_its_end(app, client, user_fac
     assert _events(app, "login.locked"), "the account was not locked"
     locked = api_login(app.test_client(), user_id)
     assert locked.status_code == 401
-    assert locked.get_json()["error"]["message"] == accounts.GENERIC_FAILURE
+    assert locked.get_json()["error"]["message"] == login.GENERIC_FAILURE
     with app.app_context(), unit_of_work():
         _user(app, user_id).locked_until = utcnow() - timedelta(seconds=1)
     assert api_login(app.test_client(), user_id).status_code == 200
@@ -139,7 +140,7 @@ def test_unknown_email_and_wrong_password_take_time_of_the_same_order(
     from conduct.auth.passwords import PRODUCTION_HASHER
 
     _, email = user_factory()
-    monkeypatch.setattr(accounts, "_hasher", lambda: PRODUCTION_HASHER)
+    monkeypatch.setattr(accounts, "current_hasher", lambda: PRODUCTION_HASHER)
     with app.app_context():
         with unit_of_work():
             _user_by_email(email).password_hash = PRODUCTION_HASHER.hash(PASSWORD)
@@ -147,7 +148,7 @@ def test_unknown_email_and_wrong_password_take_time_of_the_same_order(
         def timed(address):
             started = time.perf_counter()
             with unit_of_work():
-                accounts.check_password_step(address, "wrong-password-here")
+                login.check_password_step(address, "wrong-password-here")
             return time.perf_counter() - started
 
         unknown = statistics.median(timed("nobody@conduct.test") for _ in range(5))
