@@ -80,6 +80,7 @@ def _register_features(app: Flask) -> None:
     from conduct.auth import api as auth_api
     from conduct.auth import views as auth_views
     from conduct.cases import api as cases_api
+    from conduct.cases import items_api as cases_items_api
     from conduct.cases import screening_api
     from conduct.cases import workflow_api as cases_workflow_api
     from conduct.core import health
@@ -90,6 +91,7 @@ def _register_features(app: Flask) -> None:
         auth_api.blueprint,
         auth_admin.blueprint,
         cases_api.blueprint,
+        cases_items_api.blueprint,
         cases_workflow_api.blueprint,
         screening_api.blueprint,
     ):

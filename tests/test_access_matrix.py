@@ -55,6 +55,7 @@ PERSONAS = [
 SAMPLES = {
     "reference": lambda world: world["reference"],
     "user_id": lambda world: world["user_id"],
+    "item_id": lambda world: world["item_id"],
     "code": lambda world: "UNDOF",
     "mission": lambda world: "UNDOF",
     "filename": lambda world: "conduct.css",
@@ -78,14 +79,19 @@ def world(app, user_factory):
             if not persona.anonymous:
                 users[persona.name] = make_user(persona.roles, persona.missions).id
         case = make_case(narrative="TEAM-ONLY narrative")
-        make_person(case, full_name="TEAM-ONLY victim name")
+        person = make_person(case, full_name="TEAM-ONLY victim name")
         for persona in PERSONAS:
             if persona.team:
                 case.team.append(CaseTeamMember(user_id=users[persona.name]))
             if persona.recused:
                 case.recusals.append(CaseRecusal(user_id=users[persona.name]))
         spare = make_user(("vetting",), ())
-        world = {"reference": case.reference, "users": users, "user_id": str(spare.id)}
+        world = {
+            "reference": case.reference,
+            "users": users,
+            "user_id": str(spare.id),
+            "item_id": str(person.id),
+        }
     return world
 
 

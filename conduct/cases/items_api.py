@@ -1,0 +1,144 @@
+"""The JSON API of a case's items: persons, referrals, findings and interim measures.
+
+Only the case team changes them; the team rule is checked before the body is read. Each
+creation answers 201 with the item as the team sees it; bad input answers 400 naming the
+fields and stores nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, jsonify, request
+from marshmallow import Schema, fields, validate
+
+from conduct import codes
+from conduct.core.permissions import requires
+
+from . import items, services
+from .schemas import FindingOut, MeasureOut, PersonOut, ReferralOut
+
+blueprint = Blueprint("cases_items_api", __name__, url_prefix="/api/v1/cases")
+
+MAX_DETAILS_LENGTH = 20000
+
+
+def _code(code_list, **kwargs):
+    return fields.String(validate=validate.OneOf(code_list.codes), **kwargs)
+
+
+def _text(length: int):
+    return fields.String(validate=validate.Length(max=length), allow_none=True)
+
+
+class PersonIn(Schema):
+    """A person of a case: identities are sealed with the case's data key, codes plain."""
+
+    role = _code(codes.PERSON_ROLE)
+    full_name = _text(300)
+    aliases = _text(1000)
+    date_of_birth = fields.Date(allow_none=True)
+    personnel_number = _text(64)
+    national_id = _text(64)
+    contact = _text(1000)
+    sex = _code(codes.SEX, allow_none=True)
+    age_group = _code(codes.AGE_GROUP, allow_none=True)
+    personnel_category = _code(codes.PERSONNEL_CATEGORY, allow_none=True)
+    nationality = fields.String(validate=validate.OneOf(codes.COUNTRIES), allow_none=True)
+
+
+class PersonCreate(PersonIn):
+    role = _code(codes.PERSON_ROLE, required=True)
+
+
+class ReferralChange(Schema):
+    """What changes on a referral once sent: the answer, its status, consent, details."""
+
+    entity = _code(codes.REFERRAL_ENTITY)
+    status = _code(codes.REFERRAL_STATUS)
+    consent = _code(codes.CONSENT, allow_none=True)
+    override_reason = fields.String(validate=validate.Length(max=MAX_DETAILS_LENGTH))
+    due_on = fields.Date(allow_none=True)
+    acknowledged_on = fields.Date(allow_none=True)
+    details = _text(MAX_DETAILS_LENGTH)
+
+
+class ReferralCreate(ReferralChange):
+    entity = _code(codes.REFERRAL_ENTITY, required=True)
+    purpose = _code(codes.REFERRAL_PURPOSE, required=True)
+    referred_on = fields.Date(required=True)
+
+
+class FindingCreate(Schema):
+    person_id = fields.UUID(required=True)
+    finding = _code(codes.FINDING, required=True)
+    actions = fields.List(_code(codes.ACTION), load_default=list)
+    decided_on = fields.Date(required=True)
+    decided_by = _code(codes.INVESTIGATING_ENTITY, required=True)
+
+
+class MeasureCreate(Schema):
+    person_id = fields.UUID(allow_none=True)
+    type = _code(codes.INTERIM_MEASURE, required=True)
+    started_on = fields.Date(required=True)
+    ended_on = fields.Date(allow_none=True)
+
+
+def _body() -> dict:
+    return request.get_json(silent=True) or {}
+
+
+def _created(schema: Schema, item):
+    return jsonify(schema.dump(item)), 201
+
+
+@blueprint.post("/<reference>/persons")
+@requires("case:update")
+def create_person(reference: str):
+    """Link a person (victim, subject, witness, reporter) to the case."""
+    case = services.find_case_to_change(g.actor, reference)
+    person = items.add_person(g.actor, case, PersonCreate().load(_body()))
+    return _created(PersonOut(), person)
+
+
+@blueprint.patch("/<reference>/persons/<item_id>")
+@requires("case:update")
+def update_person(reference: str, item_id: str):
+    """Change a person's fields."""
+    case = services.find_case_to_change(g.actor, reference)
+    person = items.update_person(g.actor, case, item_id, PersonIn().load(_body()))
+    return jsonify(PersonOut().dump(person))
+
+
+@blueprint.post("/<reference>/referrals")
+@requires("case:update")
+def create_referral(reference: str):
+    """Refer the case; victim assistance needs consent, or an override with a reason."""
+    case = services.find_case_to_change(g.actor, reference)
+    referral = items.add_referral(g.actor, case, ReferralCreate().load(_body()))
+    return _created(ReferralOut(), referral)
+
+
+@blueprint.patch("/<reference>/referrals/<item_id>")
+@requires("case:update")
+def update_referral(reference: str, item_id: str):
+    """Record an acknowledgement, a status, consent or details on a referral."""
+    case = services.find_case_to_change(g.actor, reference)
+    referral = items.update_referral(g.actor, case, item_id, ReferralChange().load(_body()))
+    return jsonify(ReferralOut().dump(referral))
+
+
+@blueprint.post("/<reference>/findings")
+@requires("case:update")
+def create_finding(reference: str):
+    """Record the finding on one subject and the actions taken."""
+    case = services.find_case_to_change(g.actor, reference)
+    finding = items.add_finding(g.actor, case, FindingCreate().load(_body()))
+    return _created(FindingOut(), finding)
+
+
+@blueprint.post("/<reference>/measures")
+@requires("case:update")
+def create_measure(reference: str):
+    """Record an interim measure, on a subject of the case or on the case as a whole."""
+    case = services.find_case_to_change(g.actor, reference)
+    measure = items.add_measure(g.actor, case, MeasureCreate().load(_body()))
+    return _created(MeasureOut(), measure)
