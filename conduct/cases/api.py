@@ -6,12 +6,14 @@ from flask import Blueprint, g, jsonify, request, url_for
 
 from conduct.core.permissions import requires
 
-from . import listing, services
+from . import listing, services, transfer
 from .schemas import (
     CaseCreateSchema,
     CaseListItem,
     CaseListQuery,
+    CaseTransferSchema,
     CaseUpdateSchema,
+    TransferOut,
     case_schema,
 )
 
@@ -58,6 +60,21 @@ def create_case():
 def get_case(reference: str):
     """One case, with identities for the case team and redacted for other officers."""
     return _case_answer(reference)
+
+
+@blueprint.post("/<reference>/transfer")
+@requires("case:transfer")
+def transfer_case(reference: str):
+    """Move a case to another mission with a reason; its reference and history stay."""
+    case = services.find_case_to_change(g.actor, reference)
+    data = CaseTransferSchema().load(_body())
+    moved = transfer.transfer_case(g.actor, case, data["mission"], data["reason"])
+    return jsonify(
+        reference=case.reference,
+        mission=case.mission_code,
+        version=case.version,
+        transfer=TransferOut().dump(moved),
+    ), 201
 
 
 @blueprint.patch("/<reference>")

@@ -77,6 +77,15 @@ class FindingOut(Schema):
     decided_by = fields.String()
 
 
+class TransferOut(Schema):
+    id = fields.UUID()
+    from_mission = fields.String(data_key="from")
+    to_mission = fields.String(data_key="to")
+    at = fields.DateTime()
+    by = fields.UUID(attribute="by_user_id")
+    reason = fields.String()
+
+
 class CaseOut(Schema):
     id = fields.UUID()
     reference = fields.String()
@@ -99,6 +108,7 @@ class CaseOut(Schema):
     history = fields.List(fields.Nested(StatusChangeOut))
     measures = fields.List(fields.Nested(MeasureOut))
     findings = fields.List(fields.Nested(FindingOut))
+    transfers = fields.List(fields.Nested(TransferOut))
 
 
 REDACTED = (
@@ -106,6 +116,7 @@ REDACTED = (
     *(f"persons.{name}" for name in PERSON_IDENTIFYING),
     "referrals.details",
     "history.reason",
+    "transfers.reason",
 )
 
 
@@ -119,7 +130,7 @@ def shown_fields(identities: bool) -> list[str]:
     names = [name for name in CaseOut._declared_fields if identities or name not in REDACTED]
     if identities:
         names += [f"persons.{name}" for name in PERSON_IDENTIFYING]
-        names += ["referrals.details", "history.reason"]
+        names += ["referrals.details", "history.reason", "transfers.reason"]
     return names
 
 
@@ -159,6 +170,11 @@ class CaseCreateSchema(CaseFieldsSchema):
     def _not_in_future(self, value, **_):
         if value > date.today():
             raise ValidationError("cannot be in the future")
+
+
+class CaseTransferSchema(Schema):
+    mission = fields.String(required=True, validate=validate.Length(min=2, max=16))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=4000))
 
 
 class CaseUpdateSchema(CaseFieldsSchema):

@@ -58,7 +58,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 # Permissions that act on one case and, beyond the mission scope, need the user to be on the
 # case's team: changing a case is for the officers who handle it.
 TEAM_ONLY: frozenset[str] = frozenset(
-    {"case:read_identity", "case:update", "case:transition", "case:attach"}
+    {"case:read_identity", "case:update", "case:transition", "case:transfer", "case:attach"}
 )
 
 # Endpoints anyone may reach, logged in or not. Everything else needs a login, a completed
