@@ -235,3 +235,34 @@ def add_measure(actor, case: Case, fields: Mapping[str, Any]) -> InterimMeasure:
     db.session.flush()
     _audit("measure.create", actor, measure, case, [*(["person_id"] if person else []), *names])
     return measure
+
+
+def update_finding(actor, case: Case, finding_id: Any, changes: Mapping[str, Any]) -> Finding:
+    """Correct a finding, its actions, date or deciding entity (team only)."""
+    services.check_may_change(actor, case)
+    _nothing_to_change(changes)
+    finding = _item(case, Finding, finding_id, "finding")
+    decided_on = changes.get("decided_on")
+    if decided_on is not None and decided_on > utcnow().date():
+        raise ValidationFailed.of({"decided_on": ["cannot be in the future"]})
+    names = services._assign(finding, changes, FINDING_FIELDS)
+    db.session.flush()
+    _audit("finding.update", actor, finding, case, names)
+    return finding
+
+
+def update_measure(
+    actor, case: Case, measure_id: Any, changes: Mapping[str, Any]
+) -> InterimMeasure:
+    """Record the end of an interim measure, or correct its type or start (team only)."""
+    services.check_may_change(actor, case)
+    _nothing_to_change(changes)
+    measure = _item(case, InterimMeasure, measure_id, "measure")
+    started_on = changes.get("started_on", measure.started_on)
+    ended_on = changes.get("ended_on", measure.ended_on)
+    if ended_on is not None and started_on is not None and ended_on < started_on:
+        raise ValidationFailed.of({"ended_on": ["cannot be before started_on"]})
+    names = services._assign(measure, changes, MEASURE_FIELDS)
+    db.session.flush()
+    _audit("measure.update", actor, measure, case, names)
+    return measure

@@ -75,6 +75,19 @@ class FindingCreate(Schema):
     decided_by = _code(codes.INVESTIGATING_ENTITY, required=True)
 
 
+class FindingChange(Schema):
+    finding = _code(codes.FINDING)
+    actions = fields.List(_code(codes.ACTION))
+    decided_on = fields.Date()
+    decided_by = _code(codes.INVESTIGATING_ENTITY)
+
+
+class MeasureChange(Schema):
+    type = _code(codes.INTERIM_MEASURE)
+    started_on = fields.Date()
+    ended_on = fields.Date(allow_none=True)
+
+
 class MeasureCreate(Schema):
     person_id = fields.UUID(allow_none=True)
     type = _code(codes.INTERIM_MEASURE, required=True)
@@ -142,3 +155,21 @@ def create_measure(reference: str):
     case = services.find_case_to_change(g.actor, reference)
     measure = items.add_measure(g.actor, case, MeasureCreate().load(_body()))
     return _created(MeasureOut(), measure)
+
+
+@blueprint.patch("/<reference>/findings/<item_id>")
+@requires("case:update")
+def update_finding(reference: str, item_id: str):
+    """Correct a finding, its actions, date or deciding entity."""
+    case = services.find_case_to_change(g.actor, reference)
+    finding = items.update_finding(g.actor, case, item_id, FindingChange().load(_body()))
+    return jsonify(FindingOut().dump(finding))
+
+
+@blueprint.patch("/<reference>/measures/<item_id>")
+@requires("case:update")
+def update_measure(reference: str, item_id: str):
+    """Record the end of an interim measure, or correct it."""
+    case = services.find_case_to_change(g.actor, reference)
+    measure = items.update_measure(g.actor, case, item_id, MeasureChange().load(_body()))
+    return jsonify(MeasureOut().dump(measure))

@@ -312,3 +312,47 @@ def test_journey_from_report_to_a_screening_match(app, officer, user_factory, ap
         "under_investigation",
         "substantiated",
     ]
+
+
+def test_a_finding_and_a_measure_are_corrected_by_id(app, officer, case):
+    finding = officer.post(
+        _url(case, "findings"),
+        json={
+            "person_id": case["subject"],
+            "finding": "not_substantiated",
+            "actions": ["no_action"],
+            "decided_on": "2026-03-10",
+            "decided_by": "oios",
+        },
+    ).get_json()
+    url = _url(case, f"findings/{finding['id']}")
+    corrected = officer.patch(url, json={"finding": "substantiated", "actions": ["repatriation"]})
+    assert corrected.status_code == 200, corrected.get_json()
+    assert (corrected.get_json()["finding"], corrected.get_json()["actions"]) == (
+        "substantiated",
+        ["repatriation"],
+    )
+    assert "decided_on" in _fields_of(officer.patch(url, json={"decided_on": "2999-01-01"}))
+    assert "_schema" in _fields_of(officer.patch(url, json={}))
+    assert (
+        officer.patch(_url(case, f"findings/{case['victim']}"), json={"finding": "x"}).status_code
+        == 400
+    )
+    assert (
+        officer.patch(_url(case, f"findings/{case['victim']}"), json={"finding": "closed_other"})
+    ).status_code == 404
+
+    measure = officer.post(
+        _url(case, "measures"),
+        json={
+            "person_id": case["subject"],
+            "type": "administrative_leave",
+            "started_on": "2026-03-06",
+        },
+    ).get_json()
+    url = _url(case, f"measures/{measure['id']}")
+    ended = officer.patch(url, json={"ended_on": "2026-04-01"})
+    assert ended.status_code == 200 and ended.get_json()["ended_on"] == "2026-04-01"
+    assert "ended_on" in _fields_of(officer.patch(url, json={"ended_on": "2026-03-01"}))
+    actions = _actions(app)
+    assert "finding.update" in actions and "measure.update" in actions
