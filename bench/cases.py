@@ -21,12 +21,8 @@ to ``bench/results/cases-<timestamp>.json``.
 from __future__ import annotations
 
 import argparse
-import json
-import os
-import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,15 +30,14 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from support import conduct_app, save_results
 
-from conduct import create_app
 from conduct.auth import services as accounts
 from conduct.auth.models import User
 from conduct.cases.demo import FAMILY, GIVEN
@@ -54,7 +49,6 @@ from conduct.core.missions import seed_missions
 from conduct.crypto.blind import normalise_name, normalise_personnel_number
 from conduct.crypto.keys import init_key_dir
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 SCREENING_TARGET_MS = 10.0  # median look-up, issue 4
 CASE_LIST_TARGET_MS = 100.0  # median page of a mission's case list, issue 4
 
@@ -368,26 +362,10 @@ def database(url: str | None, workdir: Path) -> Iterator[tuple[str, str]]:
         admin.dispose()
 
 
-@contextmanager
-def conduct_app(database_url: str, workdir: Path) -> Iterator[None]:
+def _keys(workdir: Path) -> Path:
     key_dir = workdir / "keys"
     init_key_dir(key_dir)
-    app = create_app(
-        {
-            "CONDUCT_ENV": "testing",
-            "CONDUCT_INSTANCE_PATH": str(workdir / "instance"),
-            "CONDUCT_DATABASE_URL": database_url,
-            "CONDUCT_KEY_DIR": str(key_dir),
-            "CONDUCT_SECRET_KEY": "bench-" + "x" * 40,
-        }
-    )
-    with app.app_context():
-        try:
-            db.create_all()
-            yield
-        finally:
-            db.session.remove()
-            db.engine.dispose()
+    return key_dir
 
 
 def refresh_planner_statistics() -> None:
@@ -431,27 +409,8 @@ def print_table(results: dict[str, Any], args, name: str, seconds: float, cases:
     )
 
 
-def git_commit() -> str | None:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parent,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
 def save(results: dict[str, Any], args, name: str) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    path = RESULTS_DIR / f"cases-{now:%Y%m%dT%H%M%SZ}.json"
-    document = {
-        "benchmark": "cases",
-        "at": now.isoformat(timespec="seconds"),
-        "commit": git_commit(),
+    fields = {
         "database": name,
         "lookups": args.lookups,
         "persons_per_case": args.per_case,
@@ -460,11 +419,8 @@ def save(results: dict[str, Any], args, name: str) -> Path:
             "case_list_median_ms_max": CASE_LIST_TARGET_MS,
         },
         **results,
-        "versions": {"python": platform.python_version(), "sqlalchemy": sqlalchemy.__version__},
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
     }
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    return path
+    return save_results("cases", fields)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -496,9 +452,10 @@ def main(argv: list[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="conduct-bench-") as tmp,
         database(args.database_url, Path(tmp)) as (name, url),
-        conduct_app(url, Path(tmp)),
+        conduct_app(url, Path(tmp), _keys(Path(tmp))),
     ):
         print(f"database: {name}; seeding {population.persons:,} persons", file=sys.stderr)
+        db.create_all()
         seconds = seed(population, args.batch)
         refresh_planner_statistics()
         results = {

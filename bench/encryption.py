@@ -27,40 +27,36 @@ import argparse
 import cProfile
 import gc
 import io
-import json
 import os
-import platform
 import pstats
 import random
 import statistics
 import string
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import cryptography
-import sqlalchemy
 import sqlalchemy_utils
 from sqlalchemy import ForeignKey, String, Uuid, create_engine, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, relationship
 from sqlalchemy_utils.types.encrypted.encrypted_type import AesGcmEngine, StringEncryptedType
+from support import conduct_app, save_results
 
-from conduct import codes, create_app
+from conduct import codes
 from conduct.cases.models import Case, Person
 from conduct.core.db import UtcDateTime, db, normalise_database_url, unit_of_work, utcnow
 from conduct.core.missions import seed_missions
 from conduct.crypto import current_vault
 from conduct.crypto.keys import init_key_dir
 
-RESULTS_DIR = Path(__file__).resolve().parent / "results"
 VARIANTS = ("plaintext", "sqlalchemy-utils", "conduct")
 TARGETS = {"write": 1.2, "read": 2.5}  # Conduct's limits, as multiples of plaintext
 
@@ -241,27 +237,6 @@ class Databases:
             name = self.run_url.database
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         self.admin.dispose()
-
-
-@contextmanager
-def conduct_app(database_url: str, workdir: Path, key_dir: Path) -> Iterator[None]:
-    """A Conduct application on ``database_url``, its context pushed; every variant uses its
-    engine, so all three share the engine options and connection set-up."""
-    app = create_app(
-        {
-            "CONDUCT_ENV": "testing",
-            "CONDUCT_INSTANCE_PATH": str(workdir / "instance"),
-            "CONDUCT_DATABASE_URL": database_url,
-            "CONDUCT_KEY_DIR": str(key_dir),
-            "CONDUCT_SECRET_KEY": "bench-" + "x" * 40,
-        }
-    )
-    with app.app_context():
-        try:
-            yield
-        finally:
-            db.session.remove()
-            db.engine.dispose()
 
 
 # --- The three variants ---------------------------------------------------------------------
@@ -488,27 +463,8 @@ def print_table(summary, args, databases: Databases, cases: int) -> None:
         print(f"target: conduct {phase} <= {limit}x plaintext: {shown}: {verdict}")
 
 
-def git_commit() -> str | None:
-    try:
-        return subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=Path(__file__).resolve().parent,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-
-
 def save(summary, samples, args, databases: Databases, cases: int) -> Path:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    now = datetime.now(UTC)
-    path = RESULTS_DIR / f"encryption-{now:%Y%m%dT%H%M%SZ}.json"
-    document = {
-        "benchmark": "encryption",
-        "at": now.isoformat(timespec="seconds"),
-        "commit": git_commit(),
+    fields = {
         "database": databases.name,
         "rows": args.rows,
         "cases": cases,
@@ -519,16 +475,12 @@ def save(summary, samples, args, databases: Databases, cases: int) -> Path:
         "targets": {f"conduct_{phase}_ratio_max": limit for phase, limit in TARGETS.items()},
         "summary": summary,
         "samples": samples,
-        "versions": {
-            "python": platform.python_version(),
-            "sqlalchemy": sqlalchemy.__version__,
-            "sqlalchemy_utils": sqlalchemy_utils.__version__,
-            "cryptography": cryptography.__version__,
-        },
-        "machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
     }
-    path.write_text(json.dumps(document, indent=2) + "\n")
-    return path
+    versions = {
+        "sqlalchemy_utils": sqlalchemy_utils.__version__,
+        "cryptography": cryptography.__version__,
+    }
+    return save_results("encryption", fields, versions)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
