@@ -134,6 +134,26 @@ def test_the_list_filters_on_coded_facts_and_pages(app, listed):
     assert "sexual_abuse" not in " ".join(e.fields for e in events)
 
 
+def test_a_filtered_list_keeps_the_order_of_the_whole_list_across_pages(app, officer):
+    """Filtered lists sort their matches themselves: same order as the database's, ties on
+    the same day broken by reference, newest first."""
+    with app.app_context(), unit_of_work():
+        for day in (3, 1, 3, 2, 3, 1):
+            make_case(received_on=date(2026, 2, day), category="sexual_abuse")
+        make_case(
+            received_on=date(2026, 2, 2), category="other_misconduct", allegation_type="fraud"
+        )
+    whole = officer.get("/api/v1/cases?per_page=100").get_json()
+    expected = [i["reference"] for i in whole["items"] if i["category"] == "sexual_abuse"]
+    pages = [
+        officer.get(f"/api/v1/cases?category=sexual_abuse&per_page=4&page={n}").get_json()
+        for n in (1, 2)
+    ]
+    assert [i["reference"] for p in pages for i in p["items"]] == expected
+    assert expected[:3] == ["MINUSCA-2026-0005", "MINUSCA-2026-0003", "MINUSCA-2026-0001"]
+    assert pages[0]["total"] == 6
+
+
 def test_a_change_needs_the_current_version(app, officer):
     reference = officer.post("/api/v1/cases", json=NEW_CASE).get_json()["reference"]
     url = f"/api/v1/cases/{reference}"
