@@ -33,7 +33,6 @@ REFERRAL_FIELDS = (
 REFERRAL_CHANGES = ("entity", "status", "consent", "due_on", "acknowledged_on", "details")
 FINDING_FIELDS = ("finding", "actions", "decided_on", "decided_by")
 MEASURE_FIELDS = ("type", "started_on", "ended_on")
-OVERRIDE_PREFIX = "Consent override reason: "
 
 
 def _nothing_to_change(changes: Mapping[str, Any]) -> None:
@@ -111,7 +110,8 @@ def _check_referral(referral: Referral, values: Mapping[str, Any]) -> None:
         if entity is not None and entity not in codes.VICTIM_ASSISTANCE.codes:
             problems["entity"] = ["victim assistance goes to a victim-assistance provider"]
         if consent == "override":
-            if "consent" in values and not (values.get("override_reason") or "").strip():
+            reason = values.get("override_reason", referral.consent_override_reason)
+            if not (reason or "").strip():
                 problems["override_reason"] = ["required when consent is override"]
         elif consent != "given":
             problems["consent"] = [
@@ -134,23 +134,27 @@ def _check_referral(referral: Referral, values: Mapping[str, Any]) -> None:
 def _set_referral(actor, case: Case, referral: Referral, values: dict[str, Any], allowed):
     """Check and set a referral's fields; records the consent override event. Returns names."""
     _check_referral(referral, values)
-    reason = (values.pop("override_reason", None) or "").strip()
-    overridden = values.get("consent") == "override" and bool(reason)
-    if overridden:
-        # No column of its own: the reason is kept sealed with the details.
-        details = values.get("details", referral.details)
-        values["details"] = OVERRIDE_PREFIX + reason + (f"\n\n{details}" if details else "")
+    if "override_reason" in values:
+        reason = (values.pop("override_reason") or "").strip()
+        values["consent_override_reason"] = reason or None
+    overridden = values.get("consent") == "override"
     if (
         values.get("acknowledged_on") is not None
         and "status" not in values
         and referral.status == "sent"
     ):
         values["status"] = "acknowledged"
-    names = services._assign(referral, values, allowed)
+    names = services._assign(referral, values, (*allowed, "consent_override_reason"))
     db.session.add(referral)
     db.session.flush()
     if overridden:
-        _audit("referral.consent_override", actor, referral, case, ["consent", "details"])
+        _audit(
+            "referral.consent_override",
+            actor,
+            referral,
+            case,
+            ["consent", "consent_override_reason"],
+        )
     return names
 
 
@@ -158,7 +162,7 @@ def add_referral(actor, case: Case, fields: Mapping[str, Any]) -> Referral:
     """Refer the case to an investigating entity or a victim-assistance provider (team only).
 
     Victim assistance needs ``consent`` given, or ``override`` with an ``override_reason``; the
-    override is its own audit event, and the reason is sealed with the referral's details.
+    override is its own audit event, and the reason is sealed in its own column.
     """
     services.check_may_change(actor, case)
     values = {"status": "sent", **dict(fields)}

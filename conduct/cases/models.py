@@ -190,10 +190,14 @@ class Person(CaseChild, db.Model):
 
 
 class Referral(CaseChild, db.Model):
-    """A referral to an investigating entity or to a victim-assistance provider."""
+    """A referral to an investigating entity or to a victim-assistance provider.
+
+    Victim assistance shared without the victim's consent keeps the officer's reason for the
+    override in ``consent_override_reason`` (sealed, like the details).
+    """
 
     __tablename__ = "referrals"
-    __identifying__ = {"details": TEXT}
+    __identifying__ = {"details": TEXT, "consent_override_reason": TEXT}
     __coded__ = {
         "entity": member_of(codes.REFERRAL_ENTITY),
         "purpose": member_of(codes.REFERRAL_PURPOSE),

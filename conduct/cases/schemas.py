@@ -49,6 +49,7 @@ class ReferralOut(Schema):
     due_on = fields.Date()
     acknowledged_on = fields.Date()
     details = fields.String()
+    override_reason = fields.String(attribute="consent_override_reason")
 
 
 class StatusChangeOut(Schema):
@@ -75,6 +76,26 @@ class FindingOut(Schema):
     actions = fields.List(fields.String())
     decided_on = fields.Date()
     decided_by = fields.String()
+
+
+class PaternityClaimOut(Schema):
+    id = fields.UUID()
+    person_id = fields.UUID()
+    status = fields.String()
+    filed_on = fields.Date()
+    details = fields.String()
+
+
+class AttachmentOut(Schema):
+    """An evidence file's description; the file itself is downloaded on its own."""
+
+    id = fields.UUID()
+    uploaded_at = fields.DateTime(attribute="created_at")
+    uploaded_by = fields.UUID()
+    filename = fields.String()
+    content_type = fields.String()
+    byte_size = fields.Integer()
+    description = fields.String()
 
 
 class TransferOut(Schema):
@@ -109,15 +130,24 @@ class CaseOut(Schema):
     measures = fields.List(fields.Nested(MeasureOut))
     findings = fields.List(fields.Nested(FindingOut))
     transfers = fields.List(fields.Nested(TransferOut))
+    paternity_claims = fields.List(fields.Nested(PaternityClaimOut))
+    attachments = fields.List(fields.Nested(AttachmentOut))
 
 
-REDACTED = (
-    *CASE_IDENTIFYING,
+# The identifying fields of the case's item lists, left out for officers off the case team.
+NESTED_IDENTIFYING = (
     *(f"persons.{name}" for name in PERSON_IDENTIFYING),
     "referrals.details",
+    "referrals.override_reason",
     "history.reason",
     "transfers.reason",
+    "paternity_claims.details",
+    "attachments.filename",
+    "attachments.content_type",
+    "attachments.byte_size",
+    "attachments.description",
 )
+REDACTED = (*CASE_IDENTIFYING, *NESTED_IDENTIFYING)
 
 
 def case_schema(identities: bool) -> CaseOut:
@@ -129,8 +159,7 @@ def shown_fields(identities: bool) -> list[str]:
     """Names of the fields a read shows, for its audit event."""
     names = [name for name in CaseOut._declared_fields if identities or name not in REDACTED]
     if identities:
-        names += [f"persons.{name}" for name in PERSON_IDENTIFYING]
-        names += ["referrals.details", "history.reason", "transfers.reason"]
+        names += NESTED_IDENTIFYING
     return names
 
 

@@ -256,6 +256,40 @@ def open_coded(
     return _open_coded_cell(vault, table, token, row_binding(row_id, case_id))
 
 
+def seal_identifying_value(
+    vault: Vault,
+    session: Session,
+    table: str,
+    column: str,
+    value: Any,
+    row_id: uuid.UUID,
+    case_id: uuid.UUID,
+    codec: Codec = TEXT,
+) -> bytes:
+    """The sealed token of one identifying cell, for code that works below the models
+    (data migrations). Raises ShreddedError when the case's data key is gone."""
+    codec.check(column, value)
+    key = vault.data_key(session, case_id)
+    plaintext = pad(codec.encode(value), IDENTIFYING_BLOCK)
+    return seal_cell(key, plaintext, cell_context(table, column) + row_binding(row_id, case_id))
+
+
+def open_identifying_value(
+    vault: Vault,
+    session: Session,
+    table: str,
+    column: str,
+    token: bytes,
+    row_id: uuid.UUID,
+    case_id: uuid.UUID,
+    codec: Codec = TEXT,
+) -> Any:
+    """The plain value of one identifying cell sealed as :func:`seal_identifying_value` does."""
+    key = vault.data_key(session, case_id)
+    plain = open_cell(key, bytes(token), cell_context(table, column) + row_binding(row_id, case_id))
+    return codec.decode(unpad(plain))
+
+
 def open_coded_document(vault: Vault, table: str, token: bytes, binding: bytes) -> bytes:
     """A row's coded facts as their sealed JSON document (canonical: sorted keys, no spaces),
     for callers that hold the row's binding (row id bytes then case id bytes, as

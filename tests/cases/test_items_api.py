@@ -159,14 +159,19 @@ def test_a_consent_override_with_a_reason_is_its_own_audit_event(app, officer, c
     assert response.status_code == 201, response.get_json()
     referral = response.get_json()
     assert referral["consent"] == "override"
-    assert reason in referral["details"] and "Clinic B" in referral["details"]
+    assert referral["override_reason"] == reason and referral["details"] == "Clinic B"
     with app.app_context():
         event = db.session.scalars(
             select(AuditEvent).where(AuditEvent.action == "referral.consent_override")
         ).one()
         assert event.object_id == referral["id"]
         assert event.case_reference == case["reference"]
-        assert "risk" not in (event.fields or "")
+        assert event.fields == "consent,consent_override_reason"
+        created = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "referral.create")
+        ).one()
+        assert "consent_override_reason" in created.fields.split(",")
+        assert "override_reason" not in created.fields.split(",")
 
 
 # Findings and measures

@@ -88,7 +88,7 @@ def write_everything() -> list[str]:
             entity="psychosocial",
             purpose="psychosocial",
             status="sent",
-            consent="given",
+            consent="override",
             referred_on=date(2026, 3, 3),
         ),
         StatusChange(case=case, from_status="under_investigation", to_status="substantiated"),
