@@ -1,4 +1,5 @@
-"""The JSON API of a case's items: persons, referrals, findings and interim measures.
+"""The JSON API of a case's items: persons, referrals, findings, interim measures and
+paternity claims.
 
 Only the case team changes them; the team rule is checked before the body is read. Each
 creation answers 201 with the item as the team sees it; bad input answers 400 naming the
@@ -13,8 +14,8 @@ from marshmallow import Schema, fields, validate
 from conduct import codes
 from conduct.core.permissions import requires
 
-from . import items, services
-from .schemas import FindingOut, MeasureOut, PersonOut, ReferralOut
+from . import items, paternity, services
+from .schemas import FindingOut, MeasureOut, PaternityClaimOut, PersonOut, ReferralOut
 
 blueprint = Blueprint("cases_items_api", __name__, url_prefix="/api/v1/cases")
 
@@ -95,6 +96,17 @@ class MeasureCreate(Schema):
     ended_on = fields.Date(allow_none=True)
 
 
+class PaternityClaimChange(Schema):
+    person_id = fields.UUID(allow_none=True)
+    status = _code(codes.PATERNITY_STATUS)
+    filed_on = fields.Date()
+    details = _text(MAX_DETAILS_LENGTH)
+
+
+class PaternityClaimCreate(PaternityClaimChange):
+    filed_on = fields.Date(required=True)
+
+
 def _body() -> dict:
     return request.get_json(silent=True) or {}
 
@@ -173,3 +185,22 @@ def update_measure(reference: str, item_id: str):
     case = services.find_case_to_change(g.actor, reference)
     measure = items.update_measure(g.actor, case, item_id, MeasureChange().load(_body()))
     return jsonify(MeasureOut().dump(measure))
+
+
+@blueprint.post("/<reference>/paternity-claims")
+@requires("case:update")
+def create_paternity_claim(reference: str):
+    """Record a paternity or child-support claim."""
+    case = services.find_case_to_change(g.actor, reference)
+    data = PaternityClaimCreate().load(_body())
+    return _created(PaternityClaimOut(), paternity.add_paternity_claim(g.actor, case, data))
+
+
+@blueprint.patch("/<reference>/paternity-claims/<item_id>")
+@requires("case:update")
+def update_paternity_claim(reference: str, item_id: str):
+    """Record a claim's progress, or correct it."""
+    case = services.find_case_to_change(g.actor, reference)
+    data = PaternityClaimChange().load(_body())
+    claim = paternity.update_paternity_claim(g.actor, case, item_id, data)
+    return jsonify(PaternityClaimOut().dump(claim))
