@@ -56,6 +56,7 @@ SAMPLES = {
     "reference": lambda world: world["reference"],
     "user_id": lambda world: world["user_id"],
     "item_id": lambda world: world["item_id"],
+    "person_id": lambda world: world["item_id"],
     "code": lambda world: "UNDOF",
     "mission": lambda world: "UNDOF",
     "filename": lambda world: "conduct.css",

@@ -52,6 +52,11 @@ def _item(case: Case, model, item_id: Any, what: str):
     return item
 
 
+def person_of(case: Case, person_id: Any) -> Person:
+    """The person of this case with this id; 404 otherwise."""
+    return _item(case, Person, person_id, "person")
+
+
 def _audit(action: str, actor, item, case: Case, names) -> None:
     record(
         action,
@@ -78,7 +83,7 @@ def update_person(actor, case: Case, person_id: Any, changes: Mapping[str, Any])
     """Change a person's fields (team only). A subject with a finding stays a subject."""
     services.check_may_change(actor, case)
     _nothing_to_change(changes)
-    person = _item(case, Person, person_id, "person")
+    person = person_of(case, person_id)
     role = changes.get("role")
     if "role" in changes and role is None:
         raise ValidationFailed.of({"role": ["cannot be removed"]})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date as case_date
+
 import pytest
 from sqlalchemy import func, select
 
@@ -361,3 +363,23 @@ def test_a_finding_and_a_measure_are_corrected_by_id(app, officer, case):
     assert "ended_on" in _fields_of(officer.patch(url, json={"ended_on": "2026-03-01"}))
     actions = _actions(app)
     assert "finding.update" in actions and "measure.update" in actions
+
+
+def test_the_team_asks_where_else_a_subject_appears(app, officer, user_factory, api_login, case):
+    with app.app_context(), unit_of_work():
+        elsewhere = make_case(received_on=case_date(2026, 4, 1))
+        make_person(elsewhere, **{**SUBJECT, "full_name": "Another Name"})
+        make_person(make_case(mission="MONUSCO"), **SUBJECT)  # not in the officer's scope
+        other_reference = elsewhere.reference
+    url = _url(case, f"persons/{case['subject']}/other-cases")
+    answer = officer.get(url)
+    assert answer.status_code == 200
+    assert answer.get_json() == {"person_id": case["subject"], "other_cases": [other_reference]}
+    assert "person.other_cases" in _actions(app)
+    assert (
+        officer.get(_url(case, f"persons/{case['victim']}/other-cases")).get_json()["other_cases"]
+        == []
+    )
+    assert officer.get(_url(case, "persons/not-an-id/other-cases")).status_code == 404
+    outsider_id, _ = user_factory(roles=("officer",), missions=("MINUSCA",))
+    assert _client(app, api_login, outsider_id).get(url).status_code == 403
