@@ -8,9 +8,15 @@ from sqlalchemy import func, select
 
 from conduct.config import load_settings
 
-from .keys import deployment_key_status, init_key_dir, kek_provider
+from .keys import (
+    add_kek,
+    deployment_key_status,
+    init_key_dir,
+    kek_provider,
+    rewrap_deployment_keys,
+)
 
-keys_cli = AppGroup("keys", help="Create and inspect the encryption keys.")
+keys_cli = AppGroup("keys", help="Create, inspect and rotate the encryption keys.")
 
 
 @keys_cli.command("init", with_appcontext=False)
@@ -50,3 +56,68 @@ def keys_status() -> None:
         click.echo(f"case data keys wrapped by KEK {version}: {count}")
     if not rows:
         click.echo("case data keys: none yet")
+
+
+@keys_cli.command("rotate")
+@click.option(
+    "--new-kek",
+    is_flag=True,
+    help="First create the next KEK version in the key directory (key files only).",
+)
+@click.option(
+    "--batch",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Case data keys rewrapped per transaction.",
+)
+def keys_rotate(new_kek: bool, batch: int) -> None:
+    """Wrap every key again under the newest KEK; no sealed value changes.
+
+    With key files, --new-kek adds the next KEK version first. With CONDUCT_KEK, add the new
+    VERSION:BASE64 entry to the variable (the highest version is the current KEK) and run
+    this without --new-kek. Interrupted, it continues where it stopped when run again. Restart
+    the application servers after adding a KEK so that new cases are wrapped with it too, then
+    run this until it reports nothing left. See docs/operations.md.
+    """
+    from flask import current_app
+
+    from conduct.audit import record
+    from conduct.core.db import unit_of_work
+
+    from .rotation import data_keys_to_rewrap, kek_versions_in_use, rewrap_data_keys
+
+    settings = current_app.extensions["conduct_settings"]
+    if new_kek:
+        if settings.kek:
+            raise click.UsageError(
+                "the KEK comes from CONDUCT_KEK: add the new version to it "
+                "(VERSION:BASE64, comma-separated) and run `conduct keys rotate` without --new-kek"
+            )
+        click.echo(f"created KEK version {add_kek(settings.key_dir)}")
+    provider = kek_provider(settings.key_dir, settings.kek)
+    current = provider.current().version
+    deployment = rewrap_deployment_keys(settings.key_dir, provider)
+    click.echo(f"deployment keys rewrapped under KEK {current}: {len(deployment)}")
+    with unit_of_work() as session:
+        remaining = data_keys_to_rewrap(session, provider)
+    done = 0
+    with click.progressbar(length=remaining, label="rewrapping case data keys") as bar:
+        while True:
+            with unit_of_work() as session:
+                count = rewrap_data_keys(session, provider, batch)
+            if not count:
+                break
+            done += count
+            bar.update(count)
+    with unit_of_work() as session:
+        record("keys.rotate", fields=["data_keys", *deployment])
+        in_use = kek_versions_in_use(session)
+    click.echo(f"case data keys rewrapped under KEK {current}: {done}")
+    retired = [version for version in provider.versions() if version not in {current, *in_use}]
+    if retired:
+        listed = ", ".join(map(str, retired))
+        click.echo(
+            f"KEK versions {listed} wrap no key any more: keep them with the backups made "
+            "before this rotation, and remove them from the running service"
+        )

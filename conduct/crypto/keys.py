@@ -104,12 +104,23 @@ class FileKekProvider(_MappingKekProvider):
     """KEKs from ``kek-NNNN.key`` files (base64, mode 0600) in the key directory."""
 
     def __init__(self, key_dir: Path):
+        self.key_dir = Path(key_dir)
+        super().__init__(self._read_files(), str(key_dir))
+
+    def _read_files(self) -> dict[int, Kek]:
         keks = {}
-        for path in sorted(Path(key_dir).glob("kek-*.key")):
+        for path in sorted(self.key_dir.glob("kek-*.key")):
             version = int(path.stem.split("-", 1)[1])
             check_private_file(path)
             keks[version] = _kek_from_text(version, path.read_text(), str(path))
-        super().__init__(keks, str(key_dir))
+        return keks
+
+    def get(self, version: int) -> Kek:
+        if version not in self._keks:
+            # A KEK added by `conduct keys rotate --new-kek` after this process started: a
+            # running server still opens the keys that the rotation wraps with it.
+            self._keks.update(self._read_files())
+        return super().get(version)
 
 
 class EnvironmentKekProvider(_MappingKekProvider):
@@ -254,9 +265,7 @@ def init_key_dir(key_dir: Path, provider_factory=FileKekProvider) -> list[str]:
     os.chmod(key_dir, 0o700)
     created = []
     if not list(key_dir.glob("kek-*.key")):
-        material = base64.b64encode(AESGCM.generate_key(bit_length=256)) + b"\n"
-        write_private(key_dir / kek_file_name(1), material)
-        created.append(kek_file_name(1))
+        created.append(_write_new_kek(key_dir, 1))
     provider = provider_factory(key_dir)
     for purpose in DEPLOYMENT_KEYS:
         path = deployment_key_path(key_dir, purpose)
@@ -273,12 +282,35 @@ def init_key_dir(key_dir: Path, provider_factory=FileKekProvider) -> list[str]:
     return created
 
 
-def rewrap_deployment_keys(key_dir: Path, provider: KekProvider) -> None:
-    """Rewrap every deployment key file under the current KEK."""
+def _write_new_kek(key_dir: Path, version: int) -> str:
+    name = kek_file_name(version)
+    material = base64.b64encode(AESGCM.generate_key(bit_length=256)) + b"\n"
+    write_private(key_dir / name, material)
+    return name
+
+
+def add_kek(key_dir: Path) -> int:
+    """Create the next KEK version in the key directory; it becomes the current KEK."""
+    key_dir = Path(key_dir)
+    version = max(FileKekProvider(key_dir).versions()) + 1
+    _write_new_kek(key_dir, version)
+    return version
+
+
+def rewrap_deployment_keys(key_dir: Path, provider: KekProvider) -> list[str]:
+    """Rewrap under the current KEK every deployment key file not yet under it; return the
+    purposes rewrapped (none when run again: the rotation can be resumed)."""
+    current = provider.current().version
+    rewrapped_purposes = []
     for purpose in DEPLOYMENT_KEYS:
         path = deployment_key_path(key_dir, purpose)
-        rewrapped = rewrap_key(provider, purpose, _read_wrapped(path))
+        wrapped = _read_wrapped(path)
+        if wrapped_kek_version(wrapped) == current:
+            continue
+        rewrapped = rewrap_key(provider, purpose, wrapped)
         write_private(path, base64.b64encode(rewrapped) + b"\n")
+        rewrapped_purposes.append(purpose)
+    return rewrapped_purposes
 
 
 def deployment_key_status(key_dir: Path, provider: KekProvider) -> dict[str, int]:
