@@ -7,7 +7,6 @@ goes through the same models (and so the same sealing) as real data; benchmarks 
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 
 import click
@@ -26,7 +25,7 @@ from .models import (
     Referral,
     StatusChange,
 )
-from .services import allocate_reference
+from .services import allocate_references
 
 # Weights roughly follow the UN's published SEA allegation data: most reports come from a few
 # large missions, and sexual exploitation outnumbers abuse.
@@ -215,8 +214,9 @@ def _moment(day: date) -> datetime:
     return datetime.combine(day, time(9, 0), tzinfo=UTC)
 
 
-def make_case(rng: random.Random, year_range: tuple[int, int], reference: Callable) -> Case:
-    """One generated case with its people, referrals, history, measures and findings."""
+def make_case(rng: random.Random, year_range: tuple[int, int]) -> Case:
+    """One generated case with its people, referrals, history, measures and findings; its
+    reference is given by :func:`_give_references` before it is added to the session."""
     mission = _weighted(rng, MISSION_WEIGHTS)
     received = date(rng.randint(*year_range), 1, 1) + timedelta(days=rng.randint(0, 364))
     category = rng.choices(list(CATEGORY_TYPES), [45, 30, 25])[0]
@@ -225,7 +225,6 @@ def make_case(rng: random.Random, year_range: tuple[int, int], reference: Callab
     if progress > len(FLOW) or rng.random() < 0.35:
         statuses = FLOW[: max(progress, 3)] + [rng.choices(CLOSED, [45, 40, 15])[0]]
     case = Case(
-        reference=reference(mission, received.year),
         mission_code=mission,
         received_on=received,
         narrative=(
@@ -342,15 +341,25 @@ def seed_demo(
     while made < count:
         size = min(batch, count - made)
         with unit_of_work() as session:
-
-            def reference(mission, year):
-                return allocate_reference(session, mission, year)
-
-            session.add_all(make_case(rng, year_range, reference) for _ in range(size))
+            cases = [make_case(rng, year_range) for _ in range(size)]
+            _give_references(session, cases)
+            session.add_all(cases)
         made += size
         if progress is not None:
             progress(size)
     return made
+
+
+def _give_references(session, cases: list[Case]) -> None:
+    """References for a batch of new cases: one block per mission and year, in batch order."""
+    wanted: dict[tuple[str, int], list[Case]] = {}
+    for case in cases:
+        wanted.setdefault((case.mission_code, case.received_on.year), []).append(case)
+    for (mission, year), group in wanted.items():
+        for case, reference in zip(
+            group, allocate_references(session, mission, year, len(group)), strict=True
+        ):
+            case.reference = reference
 
 
 # Demo accounts, one per role (development only; `conduct demo seed` refuses production).

@@ -53,7 +53,12 @@ PERSON_FIELDS = (
 
 
 def allocate_reference(session: Session, mission_code: str, year: int) -> str:
-    """The next ``MISSION-YYYY-NNNN`` for a mission and year, taken under a row lock.
+    """The next ``MISSION-YYYY-NNNN`` for a mission and year, taken under a row lock."""
+    return allocate_references(session, mission_code, year, 1)[0]
+
+
+def allocate_references(session: Session, mission_code: str, year: int, count: int) -> list[str]:
+    """``count`` consecutive references for a mission and year, in one statement.
 
     One atomic upsert: PostgreSQL locks the counter row until the transaction ends; SQLite
     transactions here always begin IMMEDIATE, so only one writer runs at a time.
@@ -61,15 +66,15 @@ def allocate_reference(session: Session, mission_code: str, year: int) -> str:
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(ReferenceCounter)
-        .values(mission_code=mission_code, year=year, last_number=1)
+        .values(mission_code=mission_code, year=year, last_number=count)
         .on_conflict_do_update(
             index_elements=["mission_code", "year"],
-            set_={"last_number": ReferenceCounter.last_number + 1},
+            set_={"last_number": ReferenceCounter.last_number + count},
         )
         .returning(ReferenceCounter.last_number)
     )
-    number = session.execute(statement).scalar_one()
-    return f"{mission_code}-{year}-{number:04d}"
+    last = session.execute(statement).scalar_one()
+    return [f"{mission_code}-{year}-{number:04d}" for number in range(last - count + 1, last + 1)]
 
 
 def _assign(target, values: Mapping[str, Any], allowed: tuple[str, ...]) -> list[str]:

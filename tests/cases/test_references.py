@@ -64,3 +64,20 @@ def test_a_rolled_back_case_does_not_consume_a_number(work):
         pass
     with work():
         assert make_case(mission="UNIFIL").reference == "UNIFIL-2026-0001"
+
+
+def test_a_block_of_references_follows_the_counter(work):
+    from conduct.cases.services import allocate_reference, allocate_references
+
+    with work() as session:
+        assert allocate_reference(session, "UNMISS", 2025) == "UNMISS-2025-0001"
+        assert allocate_references(session, "UNMISS", 2025, 3) == [
+            "UNMISS-2025-0002",
+            "UNMISS-2025-0003",
+            "UNMISS-2025-0004",
+        ]
+        assert allocate_references(session, "UNMISS", 2026, 2) == [
+            "UNMISS-2026-0001",
+            "UNMISS-2026-0002",
+        ]
+        assert allocate_reference(session, "UNMISS", 2025) == "UNMISS-2025-0005"
