@@ -83,10 +83,11 @@ def _register_features(app: Flask) -> None:
     from conduct.cases import items_api as cases_items_api
     from conduct.cases import screening_api
     from conduct.cases import workflow_api as cases_workflow_api
-    from conduct.core import health
+    from conduct.core import api_docs, health
 
     for blueprint in (
         health.blueprint,
+        api_docs.blueprint,
         auth_views.blueprint,
         auth_api.blueprint,
         auth_admin.blueprint,

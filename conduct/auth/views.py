@@ -148,13 +148,3 @@ def change_password():
         errors = {name: list(messages) for name, messages in form.errors.items()}
     status = 400 if errors and request.method == "POST" else 200
     return render_template("auth/password.html", form=form, done=False, errors=errors), status
-
-
-def user_summary(user) -> dict:
-    return {
-        "id": str(user.id),
-        "email": user.email,
-        "display_name": user.display_name,
-        "roles": sorted(user.roles),
-        "missions": sorted(user.missions),
-    }

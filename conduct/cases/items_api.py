@@ -12,6 +12,7 @@ from flask import Blueprint, g, jsonify, request
 from marshmallow import Schema, fields, validate
 
 from conduct import codes
+from conduct.core.api_docs import documented
 from conduct.core.permissions import requires
 
 from . import items, paternity, services
@@ -116,6 +117,7 @@ def _created(schema: Schema, item):
 
 
 @blueprint.post("/<reference>/persons")
+@documented(body=PersonCreate, answer=PersonOut, status=201)
 @requires("case:update")
 def create_person(reference: str):
     """Link a person (victim, subject, witness, reporter) to the case."""
@@ -125,6 +127,7 @@ def create_person(reference: str):
 
 
 @blueprint.patch("/<reference>/persons/<item_id>")
+@documented(body=PersonIn, answer=PersonOut)
 @requires("case:update")
 def update_person(reference: str, item_id: str):
     """Change a person's fields."""
@@ -134,6 +137,7 @@ def update_person(reference: str, item_id: str):
 
 
 @blueprint.post("/<reference>/referrals")
+@documented(body=ReferralCreate, answer=ReferralOut, status=201)
 @requires("case:update")
 def create_referral(reference: str):
     """Refer the case; victim assistance needs consent, or an override with a reason."""
@@ -143,6 +147,7 @@ def create_referral(reference: str):
 
 
 @blueprint.patch("/<reference>/referrals/<item_id>")
+@documented(body=ReferralChange, answer=ReferralOut)
 @requires("case:update")
 def update_referral(reference: str, item_id: str):
     """Record an acknowledgement, a status, consent or details on a referral."""
@@ -152,6 +157,7 @@ def update_referral(reference: str, item_id: str):
 
 
 @blueprint.post("/<reference>/findings")
+@documented(body=FindingCreate, answer=FindingOut, status=201)
 @requires("case:update")
 def create_finding(reference: str):
     """Record the finding on one subject and the actions taken."""
@@ -161,6 +167,7 @@ def create_finding(reference: str):
 
 
 @blueprint.post("/<reference>/measures")
+@documented(body=MeasureCreate, answer=MeasureOut, status=201)
 @requires("case:update")
 def create_measure(reference: str):
     """Record an interim measure, on a subject of the case or on the case as a whole."""
@@ -170,6 +177,7 @@ def create_measure(reference: str):
 
 
 @blueprint.patch("/<reference>/findings/<item_id>")
+@documented(body=FindingChange, answer=FindingOut)
 @requires("case:update")
 def update_finding(reference: str, item_id: str):
     """Correct a finding, its actions, date or deciding entity."""
@@ -179,6 +187,7 @@ def update_finding(reference: str, item_id: str):
 
 
 @blueprint.patch("/<reference>/measures/<item_id>")
+@documented(body=MeasureChange, answer=MeasureOut)
 @requires("case:update")
 def update_measure(reference: str, item_id: str):
     """Record the end of an interim measure, or correct it."""

@@ -13,6 +13,9 @@ from marshmallow import Schema, ValidationError, fields, validate, validates, va
 
 from conduct import codes
 
+from .deadlines import KINDS as DEADLINE_KINDS
+from .workflow import MAX_REASON_LENGTH
+
 PERSON_IDENTIFYING = (
     "full_name",
     "aliases",
@@ -24,66 +27,77 @@ PERSON_IDENTIFYING = (
 CASE_IDENTIFYING = ("narrative", "location", "notes")
 
 
+def _shown_code(code_list, nullable: bool = True, **kwargs):
+    """A coded fact in an answer; ``allow_none`` and the enum only describe it for the docs."""
+    choices = [*code_list.codes, None] if nullable else list(code_list.codes)
+    return fields.String(allow_none=nullable, metadata={"enum": choices}, **kwargs)
+
+
+def _shown(field_class, **kwargs):
+    """A field of an answer that may be null (not recorded yet, or never)."""
+    return field_class(allow_none=True, **kwargs)
+
+
 class PersonOut(Schema):
     id = fields.UUID()
-    role = fields.String()
-    sex = fields.String()
-    age_group = fields.String()
-    personnel_category = fields.String()
-    nationality = fields.String()
-    full_name = fields.String()
-    aliases = fields.String()
-    date_of_birth = fields.Date()
-    personnel_number = fields.String()
-    national_id = fields.String()
-    contact = fields.String()
+    role = _shown_code(codes.PERSON_ROLE, nullable=False)
+    sex = _shown_code(codes.SEX)
+    age_group = _shown_code(codes.AGE_GROUP)
+    personnel_category = _shown_code(codes.PERSONNEL_CATEGORY)
+    nationality = _shown(fields.String, metadata={"description": "ISO 3166 alpha-3"})
+    full_name = _shown(fields.String)
+    aliases = _shown(fields.String)
+    date_of_birth = _shown(fields.Date)
+    personnel_number = _shown(fields.String)
+    national_id = _shown(fields.String)
+    contact = _shown(fields.String)
 
 
 class ReferralOut(Schema):
     id = fields.UUID()
-    entity = fields.String()
-    purpose = fields.String()
-    status = fields.String()
-    consent = fields.String()
+    entity = _shown_code(codes.REFERRAL_ENTITY, nullable=False)
+    purpose = _shown_code(codes.REFERRAL_PURPOSE, nullable=False)
+    status = _shown_code(codes.REFERRAL_STATUS, nullable=False)
+    consent = _shown_code(codes.CONSENT)
     referred_on = fields.Date()
-    due_on = fields.Date()
-    acknowledged_on = fields.Date()
-    details = fields.String()
-    override_reason = fields.String(attribute="consent_override_reason")
+    due_on = _shown(fields.Date)
+    acknowledged_on = _shown(fields.Date)
+    details = _shown(fields.String)
+    override_reason = _shown(fields.String, attribute="consent_override_reason")
 
 
 class StatusChangeOut(Schema):
     id = fields.UUID()
-    from_status = fields.String(data_key="from")
-    to_status = fields.String(data_key="to")
+    from_status = _shown_code(codes.STATUS, data_key="from")
+    to_status = _shown_code(codes.STATUS, nullable=False, data_key="to")
     at = fields.DateTime()
-    by = fields.UUID(attribute="by_user_id")
-    reason = fields.String()
+    by = _shown(fields.UUID, attribute="by_user_id")
+    reason = _shown(fields.String)
 
 
 class MeasureOut(Schema):
     id = fields.UUID()
-    person_id = fields.UUID()
-    type = fields.String()
+    person_id = _shown(fields.UUID, metadata={"description": "null: on the case as a whole"})
+    type = _shown_code(codes.INTERIM_MEASURE, nullable=False)
     started_on = fields.Date()
-    ended_on = fields.Date()
+    ended_on = _shown(fields.Date)
 
 
 class FindingOut(Schema):
     id = fields.UUID()
     person_id = fields.UUID()
-    finding = fields.String()
-    actions = fields.List(fields.String())
+    finding = _shown_code(codes.FINDING, nullable=False)
+    actions = fields.List(_shown_code(codes.ACTION, nullable=False))
     decided_on = fields.Date()
-    decided_by = fields.String()
+    decided_by = _shown_code(codes.INVESTIGATING_ENTITY, nullable=False)
 
 
 class PaternityClaimOut(Schema):
     id = fields.UUID()
-    person_id = fields.UUID()
-    status = fields.String()
+    person_id = _shown(fields.UUID)
+    status = _shown_code(codes.PATERNITY_STATUS)
     filed_on = fields.Date()
-    details = fields.String()
+    details = _shown(fields.String)
 
 
 class AttachmentOut(Schema):
@@ -91,11 +105,11 @@ class AttachmentOut(Schema):
 
     id = fields.UUID()
     uploaded_at = fields.DateTime(attribute="created_at")
-    uploaded_by = fields.UUID()
+    uploaded_by = _shown(fields.UUID)
     filename = fields.String()
     content_type = fields.String()
     byte_size = fields.Integer()
-    description = fields.String()
+    description = _shown(fields.String)
 
 
 class TransferOut(Schema):
@@ -103,7 +117,7 @@ class TransferOut(Schema):
     from_mission = fields.String(data_key="from")
     to_mission = fields.String(data_key="to")
     at = fields.DateTime()
-    by = fields.UUID(attribute="by_user_id")
+    by = _shown(fields.UUID, attribute="by_user_id")
     reason = fields.String()
 
 
@@ -115,15 +129,15 @@ class CaseOut(Schema):
     received_on = fields.Date()
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
-    source = fields.String()
-    category = fields.String()
-    allegation_type = fields.String()
-    status = fields.String()
-    misconduct_class = fields.String()
-    incident_date = fields.String()
-    narrative = fields.String()
-    location = fields.String()
-    notes = fields.String()
+    source = _shown_code(codes.SOURCE)
+    category = _shown_code(codes.CATEGORY)
+    allegation_type = _shown_code(codes.ALLEGATION_TYPE)
+    status = _shown_code(codes.STATUS)
+    misconduct_class = _shown_code(codes.MISCONDUCT_CLASS)
+    incident_date = _shown(fields.String, metadata={"description": "YYYY, YYYY-MM or YYYY-MM-DD"})
+    narrative = _shown(fields.String)
+    location = _shown(fields.String)
+    notes = _shown(fields.String)
     persons = fields.List(fields.Nested(PersonOut))
     referrals = fields.List(fields.Nested(ReferralOut))
     history = fields.List(fields.Nested(StatusChangeOut))
@@ -226,7 +240,84 @@ class CaseListItem(Schema):
     mission = fields.String()
     received_on = fields.Date()
     version = fields.Integer()
-    status = fields.String()
-    category = fields.String()
-    allegation_type = fields.String()
-    source = fields.String()
+    status = _shown_code(codes.STATUS)
+    category = _shown_code(codes.CATEGORY)
+    allegation_type = _shown_code(codes.ALLEGATION_TYPE)
+    source = _shown_code(codes.SOURCE)
+
+
+class CaseListOut(Schema):
+    """One page of a case list."""
+
+    items = fields.List(fields.Nested(CaseListItem))
+    total = fields.Integer(metadata={"description": "cases matching, on every page"})
+    page = fields.Integer()
+    per_page = fields.Integer()
+
+
+class CaseTransferredOut(Schema):
+    """A case after its transfer: its reference, new mission and version, and the transfer."""
+
+    reference = fields.String()
+    mission = fields.String(attribute="mission_code")
+    version = fields.Integer()
+    transfer = fields.Nested(TransferOut)
+
+
+class TransitionIn(Schema):
+    to = fields.String(required=True, validate=validate.OneOf(codes.STATUS.codes))
+    reason = fields.String(load_default=None, validate=validate.Length(max=MAX_REASON_LENGTH))
+    version = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
+
+
+class TransitionOut(Schema):
+    """A move along the workflow: the new history item, and the case's status and version."""
+
+    transition = fields.Nested(StatusChangeOut)
+    status = _shown_code(codes.STATUS, nullable=False)
+    version = fields.Integer()
+
+
+class OverdueOut(Schema):
+    kind = fields.String(metadata={"enum": list(DEADLINE_KINDS)})
+    due_on = fields.Date()
+    days_overdue = fields.Integer()
+
+
+class DeadlineOut(Schema):
+    kind = fields.String(metadata={"enum": list(DEADLINE_KINDS)})
+    due_on = fields.Date()
+
+
+class DeadlinesOut(Schema):
+    """A case's overdue items and next due dates: kinds and dates only."""
+
+    reference = fields.String()
+    today = fields.Date(metadata={"description": "the UTC date the answer was computed for"})
+    overdue = fields.List(fields.Nested(OverdueOut))
+    upcoming = fields.List(fields.Nested(DeadlineOut))
+
+
+class ScreeningQuerySchema(Schema):
+    """One identifier form: ``personnel_number``, or ``full_name`` with ``date_of_birth``.
+
+    Types and lengths are checked here; which combination is allowed is the service's rule,
+    so every caller gets the same answer.
+    """
+
+    personnel_number = fields.String(validate=validate.Length(min=1, max=64))
+    full_name = fields.String(validate=validate.Length(min=1, max=300))
+    date_of_birth = fields.Date()
+
+
+class ScreeningOut(Schema):
+    """Whether the person has a substantiated SEA record; nothing more."""
+
+    match = fields.Boolean()
+
+
+class OtherCasesOut(Schema):
+    """Other cases of the user's scope where a subject appears: references only."""
+
+    person_id = fields.UUID()
+    other_cases = fields.List(fields.String(), metadata={"description": "case references"})

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from flask import Blueprint, current_app, g, jsonify, request
-from marshmallow import Schema, fields, validate
 
-from conduct import codes
 from conduct.audit import record
+from conduct.core.api_docs import documented
 from conduct.core.db import utcnow
 from conduct.core.permissions import requires
 
 from . import services
 from .deadlines import DeadlineRules, overdue, upcoming
-from .schemas import StatusChangeOut
-from .workflow import MAX_REASON_LENGTH, check_may_transition, transition_case
+from .schemas import DeadlinesOut, TransitionIn, TransitionOut
+from .workflow import check_may_transition, transition_case
 
 blueprint = Blueprint("cases_workflow_api", __name__, url_prefix="/api/v1/cases")
 
@@ -30,40 +29,25 @@ DEADLINE_FIELDS = (
 )
 
 
-class TransitionIn(Schema):
-    to = fields.String(required=True, validate=validate.OneOf(codes.STATUS.codes))
-    reason = fields.String(load_default=None, validate=validate.Length(max=MAX_REASON_LENGTH))
-    version = fields.Integer(load_default=None, strict=True, validate=validate.Range(min=1))
-
-
-class OverdueOut(Schema):
-    kind = fields.String()
-    due_on = fields.Date()
-    days_overdue = fields.Integer()
-
-
-class DeadlineOut(Schema):
-    kind = fields.String()
-    due_on = fields.Date()
-
-
 @blueprint.post("/<reference>/transitions")
+@documented(body=TransitionIn, answer=TransitionOut, status=201, errors=(409,))
 @requires("case:transition")
 def create_transition(reference: str):
-    """Move a case to the status ``to``; answers the new history item, status and version."""
+    """Move a case to the status ``to``; answers the new history item, status and version.
+
+    ``reason`` is required for closing moves and moves backwards; ``version``, when sent, must
+    be the case's current version (409 otherwise). The allowed moves are in docs/workflow.md.
+    """
     case = services.find_case(g.actor, reference)
     check_may_transition(g.actor, case)
     body = TransitionIn().load(request.get_json(silent=True) or {})
     change = transition_case(g.actor, case, body["to"], body["reason"], version=body["version"])
-    answer = {
-        "transition": StatusChangeOut().dump(change),
-        "status": case.status,
-        "version": case.version,
-    }
-    return jsonify(answer), 201
+    answer = {"transition": change, "status": case.status, "version": case.version}
+    return jsonify(TransitionOut().dump(answer)), 201
 
 
 @blueprint.get("/<reference>/deadlines")
+@documented(answer=DeadlinesOut)
 @requires("case:read")
 def get_deadlines(reference: str):
     """The case's overdue items and its next due dates (dates and kinds only, no identities)."""
@@ -79,11 +63,10 @@ def get_deadlines(reference: str):
         case=case,
         fields=DEADLINE_FIELDS,
     )
-    return jsonify(
-        {
-            "reference": case.reference,
-            "today": today.isoformat(),
-            "overdue": OverdueOut(many=True).dump(overdue(case, today, rules)),
-            "upcoming": DeadlineOut(many=True).dump(upcoming(case, today, rules)),
-        }
-    )
+    answer = {
+        "reference": case.reference,
+        "today": today,
+        "overdue": overdue(case, today, rules),
+        "upcoming": upcoming(case, today, rules),
+    }
+    return jsonify(DeadlinesOut().dump(answer))

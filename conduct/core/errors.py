@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from .schemas import ErrorOut
+
 
 class ConductError(Exception):
     status = 400
@@ -67,4 +69,9 @@ class VersionConflict(ConductError):
 
 
 def error_body(code: str, message: str, fields: Mapping[str, list[str]] | None = None) -> dict:
-    return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
+    """The JSON of an error answer, dumped through the schema the API documents."""
+    problems = {
+        name: list(messages) if isinstance(messages, list | tuple) else [str(messages)]
+        for name, messages in (fields or {}).items()
+    }
+    return ErrorOut().dump({"error": {"code": code, "message": message, "fields": problems}})

@@ -8,18 +8,22 @@ from sqlalchemy import select, text
 from conduct.crypto import CryptoError, current_vault
 from conduct.crypto.models import DataKey
 
+from .api_docs import documented
 from .db import db
+from .schemas import HealthOut, ReadinessOut
 
 blueprint = Blueprint("health", __name__)
 
 
 @blueprint.get("/healthz")
+@documented(answer=HealthOut)
 def healthz():
     """Alive: the process answers."""
-    return jsonify(status="ok")
+    return jsonify(HealthOut().dump({"status": "ok"}))
 
 
 @blueprint.get("/readyz")
+@documented(answer=ReadinessOut, also={503: "not ready: `checks` names the check that failed"})
 def readyz():
     """Ready: the database answers and the keys open what the database holds."""
     checks = {"database": "ok", "keys": "ok"}
@@ -42,4 +46,5 @@ def readyz():
             current_app.logger.warning("readiness: schema not ready")
             checks["database"] = "not_migrated"
     ready = all(value == "ok" for value in checks.values())
-    return jsonify(status="ready" if ready else "not_ready", checks=checks), 200 if ready else 503
+    answer = {"status": "ready" if ready else "not_ready", "checks": checks}
+    return jsonify(ReadinessOut().dump(answer)), 200 if ready else 503
