@@ -160,18 +160,19 @@ def spec_text(app: Flask) -> str:
     """The spec as JSON text, built once per application (the routes do not change)."""
     cached = app.extensions.get(_EXTENSION_KEY)
     if cached is None:
-        cached = json.dumps(build_spec(app), sort_keys=True, indent=1)
+        cached = json.dumps(build_spec(app), sort_keys=True, separators=(",", ":"))
         app.extensions[_EXTENSION_KEY] = cached
     return cached
 
 
 def build_spec(app: Flask) -> dict[str, Any]:
     """The OpenAPI document of every documented route of ``app``."""
+    plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Conduct API",
         version=_package_version(),
         openapi_version=OPENAPI_VERSION,
-        plugins=[MarshmallowPlugin()],
+        plugins=[plugin],
         info={"description": API_DESCRIPTION},
         security=[{"session": []}],
     )
@@ -192,7 +193,7 @@ def build_spec(app: Flask) -> dict[str, Any]:
             continue
         methods = documented_methods(rule)
         operations = {
-            method.lower(): _operation(rule, method, view, doc, several=len(methods) > 1)
+            method.lower(): _operation(rule, method, view, doc, plugin, several=len(methods) > 1)
             for method in methods
         }
         spec.path(path=openapi_path(rule), operations=operations)
@@ -206,7 +207,9 @@ def _package_version() -> str:
         return "0"
 
 
-def _operation(rule: Rule, method: str, view, doc: ApiDoc, several: bool) -> dict[str, Any]:
+def _operation(
+    rule: Rule, method: str, view, doc: ApiDoc, plugin: MarshmallowPlugin, several: bool
+) -> dict[str, Any]:
     is_open = rule.endpoint in OPEN_ENDPOINTS
     permission = "open" if is_open else required_permission(view)
     summary, description = _docstring(view)
@@ -217,10 +220,11 @@ def _operation(rule: Rule, method: str, view, doc: ApiDoc, several: bool) -> dic
         "operationId": f"{rule.endpoint}.{method.lower()}" if several else rule.endpoint,
         "summary": summary,
         "tags": [_tag(rule)],
-        "parameters": parameters,
         "responses": _responses(rule, doc, is_open),
         "x-permission": permission,
     }
+    if parameters:
+        operation["parameters"] = parameters
     case_team = permission in TEAM_ONLY and "reference" in rule.arguments
     if case_team:
         operation["x-case-team"] = True
@@ -228,7 +232,7 @@ def _operation(rule: Rule, method: str, view, doc: ApiDoc, several: bool) -> dic
     operation["description"] = "\n\n".join(note for note in notes if note)
     if is_open:
         operation["security"] = []
-    body = _request_body(doc)
+    body = _request_body(doc, plugin)
     if body is not None:
         operation["requestBody"] = body
     return operation
@@ -277,7 +281,7 @@ def _schema_fields(schema) -> list[str]:
     return [item.data_key or name for name, item in instance.fields.items()]
 
 
-def _request_body(doc: ApiDoc) -> dict[str, Any] | None:
+def _request_body(doc: ApiDoc, plugin: MarshmallowPlugin) -> dict[str, Any] | None:
     if doc.body is not None:
         return {"required": True, "content": {JSON: {"schema": doc.body}}}
     if doc.form is None and not doc.files:
@@ -285,7 +289,8 @@ def _request_body(doc: ApiDoc) -> dict[str, Any] | None:
     properties: dict[str, Any] = {}
     required: list[str] = []
     if doc.form is not None:
-        converted = _converter().schema2jsonschema(doc.form)
+        # Inline, so the file parts can join the form's fields in one object.
+        converted = plugin.converter.schema2jsonschema(doc.form)
         properties.update(converted.get("properties", {}))
         required += converted.get("required", [])
     for name in doc.files:
@@ -293,13 +298,6 @@ def _request_body(doc: ApiDoc) -> dict[str, Any] | None:
         required.append(name)
     schema = {"type": "object", "properties": properties, "required": sorted(required)}
     return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
-
-
-def _converter():
-    """A schema converter for inline schemas (multipart forms), with the spec's settings."""
-    plugin = MarshmallowPlugin()
-    plugin.init_spec(APISpec("forms", "0", OPENAPI_VERSION, plugins=[plugin]))
-    return plugin.converter
 
 
 def _responses(rule: Rule, doc: ApiDoc, is_open: bool) -> dict[str, Any]:

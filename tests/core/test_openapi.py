@@ -298,3 +298,45 @@ def test_sessions_screening_and_probes_answer_as_documented(app, spec, people):
         "/api/v1/screening", json={}, headers={"Origin": "https://elsewhere.example"}
     )
     assert cross_site.status_code == 403
+
+
+def test_uploads_text_answers_and_described_path_parameters_are_valid_openapi():
+    """The forms of declaration the current routes do not use yet, on an application of
+    their own: a multipart upload, a text answer, and a path parameter with its own schema."""
+    from flask import Flask
+    from marshmallow import Schema, fields, validate
+
+    class UploadForm(Schema):
+        description = fields.String(required=True, validate=validate.Length(max=500))
+
+    class TablePath(Schema):
+        table = fields.String(validate=validate.OneOf(["allegations", "victims"]))
+
+    small = Flask(__name__)
+
+    @small.post("/api/v1/cases/<reference>/files")
+    @documented(form=UploadForm, files=("file",), answer={"type": "object"}, status=201)
+    @requires("case:attach")
+    def upload(reference):
+        """Upload."""
+
+    @small.get("/api/v1/tables/<table>")
+    @documented(path=TablePath, answer={"type": "string"}, media_type="text/plain")
+    @requires("report:view")
+    def table(table):
+        """A table as text."""
+
+    spec = api_docs.build_spec(small)
+    validate_spec(spec)
+    upload_op = spec["paths"]["/api/v1/cases/{reference}/files"]["post"]
+    form = upload_op["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert form["properties"]["file"] == {"type": "string", "format": "binary"}
+    assert form["required"] == ["description", "file"]
+    assert {"400", "401", "403", "404", "413"} <= set(upload_op["responses"])
+    table_op = spec["paths"]["/api/v1/tables/{table}"]["get"]
+    (parameter,) = table_op["parameters"]
+    assert parameter["required"] is True and parameter["schema"]["enum"] == [
+        "allegations",
+        "victims",
+    ]
+    assert table_op["responses"]["200"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
