@@ -197,6 +197,7 @@ def update_measure(reference: str, item_id: str):
 
 
 @blueprint.post("/<reference>/paternity-claims")
+@documented(body=PaternityClaimCreate, answer=PaternityClaimOut, status=201)
 @requires("case:update")
 def create_paternity_claim(reference: str):
     """Record a paternity or child-support claim."""
@@ -206,6 +207,7 @@ def create_paternity_claim(reference: str):
 
 
 @blueprint.patch("/<reference>/paternity-claims/<item_id>")
+@documented(body=PaternityClaimChange, answer=PaternityClaimOut)
 @requires("case:update")
 def update_paternity_claim(reference: str, item_id: str):
     """Record a claim's progress, or correct it."""

@@ -259,6 +259,14 @@ def test_the_case_team_journey_answers_as_documented(app, spec, people):
     corrected = client.patch(f"{base}/findings/{finding['id']}", json={"actions": []})
     assert corrected.status_code == 200
     assert client.get(f"{base}/deadlines").status_code == 200
+    claim = client.post(
+        f"{base}/paternity-claims", json={"person_id": people["victim"], "filed_on": "2026-04-01"}
+    ).get_json()
+    progressed = client.patch(f"{base}/paternity-claims/{claim['id']}", json={"details": None})
+    assert progressed.status_code == 200
+    others = client.get(f"{base}/persons/{subject['id']}/other-cases")
+    assert others.get_json()["other_cases"] == []
+    assert client.get(base).get_json()["paternity_claims"]
     moved = client.post(f"{base}/transfer", json={"mission": "UNITAMS", "reason": "transition"})
     assert moved.status_code == 201
     assert client.delete("/api/v1/session").status_code == 204
