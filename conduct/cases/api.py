@@ -46,7 +46,9 @@ def list_cases():
 
 
 @blueprint.post("")
-@documented(body=CaseCreateSchema, answer=CaseOut, status=201)
+@documented(
+    body=CaseCreateSchema, answer=CaseOut, status=201, headers={"Location": "the case's URL"}
+)
 @requires("case:create")
 def create_case():
     """Record a new report; the reference is allocated by the service.

@@ -95,6 +95,7 @@ class ApiDoc:
     media_type: str = JSON
     errors: Mapping[int, str] = field(default_factory=dict)
     also: Mapping[int, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 def documented(
@@ -109,6 +110,7 @@ def documented(
     media_type: str = JSON,
     errors: Iterable[int] | Mapping[int, str] = (),
     also: Mapping[int, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> Callable[[View], View]:
     """Declare what a JSON view takes and answers; the OpenAPI spec is built from it.
 
@@ -119,14 +121,25 @@ def documented(
     ``status`` as ``media_type``. ``errors``: error statuses beyond those the spec infers
     (401 unless open, 403, 404 with path parameters, 400 with any input), or a mapping of
     status to a more precise meaning. ``also``: other statuses answered with the same
-    schema, and their meaning. Put it right under the route decorator.
+    schema, and their meaning. ``headers``: headers of the answer (such as ``Location``) and
+    what they hold. Put it right under the route decorator.
     """
     wanted = dict(errors) if isinstance(errors, Mapping) else dict.fromkeys(errors, "")
     unknown = set(wanted) - set(ERROR_MEANINGS)
     if unknown:
         raise ValueError(f"no meaning known for error statuses {sorted(unknown)}")
     doc = ApiDoc(
-        body, form, tuple(files), query, path, answer, status, media_type, wanted, dict(also or {})
+        body=body,
+        form=form,
+        files=tuple(files),
+        query=query,
+        path=path,
+        answer=answer,
+        status=status,
+        media_type=media_type,
+        errors=wanted,
+        also=dict(also or {}),
+        headers=dict(headers or {}),
     )
 
     def decorate(view: View) -> View:
@@ -296,7 +309,9 @@ def _request_body(doc: ApiDoc, plugin: MarshmallowPlugin) -> dict[str, Any] | No
     for name in doc.files:
         properties[name] = {"type": "string", "format": "binary"}
         required.append(name)
-    schema = {"type": "object", "properties": properties, "required": sorted(required)}
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = sorted(required)
     return {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
 
 
@@ -312,6 +327,11 @@ def _responses(rule: Rule, doc: ApiDoc, is_open: bool) -> dict[str, Any]:
 
 def _answer(doc: ApiDoc, status: int) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": HTTPStatus(status).phrase}
+    if doc.headers:
+        answer["headers"] = {
+            name: {"description": meaning, "schema": {"type": "string"}}
+            for name, meaning in doc.headers.items()
+        }
     if doc.answer is None:
         return answer
     if isinstance(doc.answer, list | tuple):

@@ -93,8 +93,10 @@ def test_operations_describe_their_parameters_bodies_and_errors(spec):
     ]
     assert {"400", "401", "403", "404"} <= set(update["responses"])
     assert "409" in paths["/api/v1/cases/{reference}"]["patch"]["responses"]
-    body = paths["/api/v1/cases"]["post"]["requestBody"]["content"]["application/json"]
+    creation = paths["/api/v1/cases"]["post"]
+    body = creation["requestBody"]["content"]["application/json"]
     assert body["schema"] == {"$ref": "#/components/schemas/CaseCreate"}
+    assert "Location" in creation["responses"]["201"]["headers"]
     error = spec["components"]["schemas"]["ErrorDetailOut"]["properties"]
     assert set(error) == {"code", "message", "fields"}
     assert paths["/api/v1/session"]["delete"]["responses"]["204"] == {"description": "No Content"}
@@ -146,7 +148,6 @@ class CheckedClient:
         self.client = app.test_client()
         self.adapter = app.url_map.bind("localhost")
         self.spec = spec
-        self.seen: set[tuple[str, str, int]] = set()
 
     def open(self, method: str, url: str, **kwargs):
         response = self.client.open(url, method=method, **kwargs)
@@ -155,8 +156,10 @@ class CheckedClient:
         operation = self.spec["paths"][path][method.lower()]
         status = str(response.status_code)
         assert status in operation["responses"], f"{method} {path} answered undocumented {status}"
-        self.seen.add((method, path, response.status_code))
-        content = operation["responses"][status].get("content")
+        documented = operation["responses"][status]
+        for header in documented.get("headers", {}):
+            assert header in response.headers, f"{method} {path} answered no {header}"
+        content = documented.get("content")
         if content is None:
             assert response.data == b""
             return response
