@@ -16,7 +16,15 @@ from conduct.core.api_docs import documented
 from conduct.core.permissions import requires
 
 from . import items, paternity, services
-from .schemas import FindingOut, MeasureOut, PaternityClaimOut, PersonOut, ReferralOut
+from .schemas import (
+    FindingOut,
+    MeasureOut,
+    PaternityClaimOut,
+    PersonCreate,
+    PersonIn,
+    PersonOut,
+    ReferralOut,
+)
 
 blueprint = Blueprint("cases_items_api", __name__, url_prefix="/api/v1/cases")
 
@@ -29,26 +37,6 @@ def _code(code_list, **kwargs):
 
 def _text(length: int):
     return fields.String(validate=validate.Length(max=length), allow_none=True)
-
-
-class PersonIn(Schema):
-    """A person of a case: identities are sealed with the case's data key, codes plain."""
-
-    role = _code(codes.PERSON_ROLE)
-    full_name = _text(300)
-    aliases = _text(1000)
-    date_of_birth = fields.Date(allow_none=True)
-    personnel_number = _text(64)
-    national_id = _text(64)
-    contact = _text(1000)
-    sex = _code(codes.SEX, allow_none=True)
-    age_group = _code(codes.AGE_GROUP, allow_none=True)
-    personnel_category = _code(codes.PERSONNEL_CATEGORY, allow_none=True)
-    nationality = fields.String(validate=validate.OneOf(codes.COUNTRIES), allow_none=True)
-
-
-class PersonCreate(PersonIn):
-    role = _code(codes.PERSON_ROLE, required=True)
 
 
 class ReferralChange(Schema):
