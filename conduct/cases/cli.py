@@ -1,11 +1,19 @@
-"""`conduct demo ...`: generated demo data for development, demonstrations and benchmarks."""
+"""`conduct demo ...` (generated demo data) and `conduct cases import` (cases from a CSV file)."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 from flask.cli import AppGroup
 
+from conduct.auth.cli import one_line
+from conduct.core.db import unit_of_work
+from conduct.core.errors import ConductError
+
+from . import importing
 from .demo import seed_demo, seed_demo_accounts
+from .import_csv import Problem, read_file
 
 demo_cli = AppGroup("demo", help="Generated demo data (never real people).")
 
@@ -33,3 +41,172 @@ def seed(count: int, seed: int) -> None:
         seed_demo(count, seed=seed, progress=bar.update)
     accounts = seed_demo_accounts()
     click.echo(f"added {count} demo cases" + (f" and {accounts} demo accounts" if accounts else ""))
+
+
+cases_cli = AppGroup("cases", help="Cases from the command line: import a CSV file.")
+
+
+@cases_cli.command("import")
+@click.argument("file", type=click.File("rb"))
+@click.option(
+    "--as",
+    "email",
+    metavar="EMAIL",
+    help="The account the import is recorded as: active, holding case:import, with every "
+    "mission of the file among its missions. Required unless --dry-run.",
+)
+@click.option("--dry-run", is_flag=True, help="Check every row and report; write nothing.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Import the valid cases and list the rows with problems (their cases are skipped).",
+)
+def import_command(file, email: str | None, dry_run: bool, skip_invalid: bool) -> None:
+    """Import cases and their persons from FILE.csv (columns: docs/import.md).
+
+    Every row is checked first, with the rules of the API. Problems are listed as
+    `row N, field F: problem` (N is the line in the file), never with the values. If any
+    row has a problem nothing is imported, unless --skip-invalid. Each case gets its
+    reference and its audit events as if recorded by the --as account, who joins its team.
+
+    \b
+    Exit status: 0 when every row was imported (or is valid, with --dry-run); 1 when a row
+    has a problem, the file cannot be read or the account is refused; 2 for wrong usage.
+
+    \b
+    Example:
+      conduct cases import legacy.csv --as ana@example.org --dry-run
+    """
+    if email is None and not dry_run:
+        raise click.UsageError("name the account the import is recorded as: --as EMAIL")
+    status = run_import(file.read(), email, dry_run=dry_run, skip_invalid=skip_invalid)
+    if status:
+        raise click.exceptions.Exit(status)
+
+
+def _on_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
+def _bar(length: int, label: str):
+    """A progress bar on standard error, drawn only on a terminal (not into logs or pipes)."""
+    return click.progressbar(length=length, label=label, file=sys.stderr, hidden=not _on_terminal())
+
+
+def _check(data: bytes, email: str | None, dry_run: bool):
+    """Read and check the file, and the account when named. Writes nothing but a refusal."""
+    actor = None
+    try:
+        with unit_of_work():
+            actor = importing.find_importer(email) if email else None
+            parsed = read_file(data)
+            with _bar(len(parsed.rows), "checking rows") as bar:
+                plan = importing.plan_import(parsed, bar.update)
+            if actor is not None:
+                importing.check_scope(actor, plan)
+    except ConductError as error:
+        if not dry_run:
+            refused = isinstance(error, importing.ImportRefused)
+            with unit_of_work():
+                importing.record_import(
+                    getattr(error, "actor", actor), "denied" if refused else "invalid", {}
+                )
+        raise click.ClickException(one_line(error)) from None
+    return actor, plan
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _counts(plan, cases: int, persons: int) -> dict[str, int]:
+    return {
+        "rows": plan.rows,
+        "invalid_rows": plan.invalid_rows,
+        "cases": cases,
+        "persons": persons,
+        "skipped_cases": len(plan.cases) - cases,
+    }
+
+
+def _import_one(actor, planned) -> tuple[int, str, int]:
+    case = importing.import_case(actor, planned)
+    return planned.line, case.reference, len(planned.persons)
+
+
+def _write_all(actor, plan, bar) -> list[tuple[int, str, int]]:
+    """Every valid case and the import's event in one transaction: all or nothing."""
+    done: list[tuple[int, str, int]] = []
+    planned = None
+    try:
+        with unit_of_work():
+            for planned in plan.valid_cases:
+                done.append(_import_one(actor, planned))
+                bar.update(1)
+            persons = sum(count for _, _, count in done)
+            importing.record_import(actor, "success", _counts(plan, len(done), persons))
+    except ConductError as error:
+        with unit_of_work():
+            importing.record_import(actor, "failed", _counts(plan, 0, 0))
+        line = f"row {planned.line}: " if planned is not None else ""
+        raise click.ClickException(f"{line}{one_line(error)}; nothing imported") from None
+    return done
+
+
+def _write_each(actor, plan, bar) -> list[tuple[int, str, int]]:
+    """Each valid case in a transaction of its own (--skip-invalid); a refused one is listed."""
+    done: list[tuple[int, str, int]] = []
+    for planned in plan.valid_cases:
+        try:
+            with unit_of_work():
+                done.append(_import_one(actor, planned))
+        except ConductError as error:
+            planned.problems.append(Problem(planned.line, None, one_line(error)))
+            click.echo(str(planned.problems[-1]), err=True)
+        bar.update(1)
+    with unit_of_work():
+        persons = sum(count for _, _, count in done)
+        importing.record_import(actor, "success", _counts(plan, len(done), persons))
+    return done
+
+
+def run_import(data: bytes, email: str | None, *, dry_run: bool, skip_invalid: bool) -> int:
+    """The import command's work; returns its exit status."""
+    actor, plan = _check(data, email, dry_run)
+    for problem in plan.problems:
+        click.echo(str(problem), err=True)
+    valid = plan.valid_cases
+    checked = f"{_plural(plan.rows, 'row')} checked, {plan.invalid_rows} with problems"
+    if dry_run:
+        persons = sum(len(case.persons) for case in valid)
+        click.echo(
+            f"dry run: {checked}; {len(valid)} of {_plural(len(plan.cases), 'case')} valid, "
+            f"with {_plural(persons, 'person')}; nothing was written"
+        )
+        return 1 if plan.problems else 0
+    if plan.problems and not skip_invalid:
+        with unit_of_work():
+            importing.record_import(actor, "invalid", _counts(plan, 0, 0))
+        click.echo(
+            f"{checked}: nothing imported (correct them, or use --skip-invalid to import "
+            f"the valid {_plural(len(valid), 'case')})"
+        )
+        return 1
+    with _bar(len(valid), "importing cases") as bar:
+        write = _write_each if skip_invalid else _write_all
+        done = write(actor, plan, bar)
+    for line, reference, _ in done:
+        click.echo(f"row {line} imported as {reference}")
+    persons = sum(count for _, _, count in done)
+    summary = (
+        f"imported {_plural(len(done), 'case')} with {_plural(persons, 'person')} "
+        f"from {_plural(plan.rows, 'row')}"
+    )
+    skipped = len(plan.cases) - len(done)
+    if skipped:
+        summary += (
+            f"; skipped {_plural(skipped, 'case')} "
+            f"({_plural(plan.invalid_rows, 'row')} with problems)"
+        )
+    click.echo(summary)
+    return 1 if skipped else 0
