@@ -550,3 +550,66 @@ def test_the_documented_example_imports(app, runner, tmp_path, officer):
     result = _import(runner, tmp_path, officer, snippet)
     assert result.exit_code == 0, result.output
     assert "imported 1 case with 3 persons from 2 rows" in result.stdout
+
+
+def test_rows_are_numbered_by_the_line_they_start_on(runner, tmp_path, officer):
+    header = "mission,received_on,narrative,victim_sex"
+    rows = [
+        'MINUSCA,2026-02-01,"First line,\nsecond line\nthird line",female',
+        "MINUSCA,2026-02-01,Short,woman",
+    ]
+    lines = _cell_problem(runner, tmp_path, officer, rows, header=header)
+    assert lines == ["row 5, field victim_sex: Must be one of: female, male, unknown."]
+
+
+# A case refused while writing (the checks make it rare: here a mission closed in between)
+
+
+def _refuse_second_case(monkeypatch):
+    from conduct.cases import importing
+    from conduct.core.errors import ValidationFailed
+
+    real = importing.import_case
+    calls = []
+
+    def import_case(actor, planned):
+        calls.append(planned.line)
+        if len(calls) == 2:
+            raise ValidationFailed.of({"mission": ["unknown mission code"]})
+        return real(actor, planned)
+
+    monkeypatch.setattr(importing, "import_case", import_case)
+
+
+def test_a_case_refused_while_writing_undoes_the_whole_import(
+    app, runner, tmp_path, officer, monkeypatch
+):
+    _refuse_second_case(monkeypatch)
+    before = _counts(app)
+    line = _one_line_error(_import(runner, tmp_path, officer, EXAMPLE.read_bytes()))
+    assert line == (
+        "Error: row 4: invalid input in: mission — mission: unknown mission code; nothing imported"
+    )
+    after = _counts(app)
+    assert {name: after[name] - before[name] for name in after} == {
+        **{name: 0 for name in after},
+        "audit_events": 1,
+    }
+    (event,) = _events(app)
+    assert (event.action, event.outcome) == ("case.import", "failed")
+
+
+def test_with_skip_invalid_a_case_refused_while_writing_is_listed(
+    app, runner, tmp_path, officer, monkeypatch
+):
+    _refuse_second_case(monkeypatch)
+    result = _import(runner, tmp_path, officer, EXAMPLE.read_bytes(), "--skip-invalid")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "row 4: invalid input in: mission — mission: unknown mission code"
+    ]
+    assert result.stdout.splitlines()[-1] == (
+        "imported 2 cases with 6 persons from 5 rows; skipped 1 case (1 row with problems)"
+    )
+    assert _counts(app)["cases"] == 2
+    assert _events(app)[-1].fields == "cases:2,invalid_rows:1,persons:6,rows:5,skipped_cases:1"
