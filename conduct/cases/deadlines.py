@@ -8,7 +8,9 @@ Rules (docs/workflow.md explains them for officers):
   investigation referral;
 - member-state reply: a member state answers within ``member_state_working_days`` working
   days (Monday to Friday) of the case moving to pending_member_state, and of each referral to
-  a member state (entity member_state or tcc_pcc_nio) not yet acknowledged.
+  a member state (entity member_state or tcc_pcc_nio) not yet acknowledged;
+- referral answer: a referral given its own due date (``due_on``) is answered by then, that
+  is acknowledged (:func:`overdue_referral_answers`; pages list it with the others).
 
 A deadline is met on its due date and overdue from the day after. Closed cases (closed and
 closed_other) have no deadlines. The functions here only read the case: they are pure, so
@@ -24,7 +26,7 @@ from datetime import date, timedelta
 from .workflow import CLOSING_STATUSES, MEMBER_STATE_ENTITIES
 
 FINDING_STATUSES = ("substantiated", "not_substantiated")
-KINDS = ("referral", "finding", "member_state_reply")
+KINDS = ("referral", "finding", "member_state_reply", "referral_answer")
 
 
 @dataclass(frozen=True)
@@ -119,3 +121,30 @@ def overdue(case, today: date, rules: DeadlineRules) -> list[OverdueItem]:
 def upcoming(case, today: date, rules: DeadlineRules) -> list[Deadline]:
     """The deadlines of the case still ahead of (or due on) ``today``, earliest first."""
     return [deadline for deadline in open_deadlines(case, rules) if deadline.due_on >= today]
+
+
+def is_answer_overdue(referral, today: date) -> bool:
+    """A referral with its own due date, still not acknowledged the day after it."""
+    return (
+        referral.due_on is not None
+        and referral.acknowledged_on is None
+        and referral.status == "sent"
+        and today > referral.due_on
+    )
+
+
+def overdue_referral_answers(case, today: date) -> list[OverdueItem]:
+    """Referrals whose answer (acknowledgement) is overdue; closed cases have none."""
+    if case.status in CLOSING_STATUSES:
+        return []
+    return [
+        OverdueItem("referral_answer", referral.due_on, (today - referral.due_on).days)
+        for referral in case.referrals
+        if is_answer_overdue(referral, today)
+    ]
+
+
+def all_overdue(case, today: date, rules: DeadlineRules) -> list[OverdueItem]:
+    """Every overdue item of the case, the rules' deadlines and referral answers, oldest first."""
+    items = overdue(case, today, rules) + overdue_referral_answers(case, today)
+    return sorted(items, key=lambda item: (item.due_on, item.kind))

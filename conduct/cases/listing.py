@@ -28,6 +28,7 @@ from conduct.crypto.columns import (
 from .models import Case, CaseRecusal
 
 CODED_FILTERS = ("status", "category")
+FILTERS = ("mission", *CODED_FILTERS, "overdue")
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,7 @@ class CasePage:
     per_page: int
 
 
-def _scope(actor, mission: str | None):
+def scope_of(actor, mission: str | None):
     """The where-clause of the cases the actor may list: their missions, not recused."""
     missions = set(getattr(actor, "missions", ()))
     if mission is not None:
@@ -119,8 +120,20 @@ def list_cases(actor, filters: dict[str, Any], page: int = 1, per_page: int = 50
     Without a filter on coded facts only the page's rows are opened; with one, every row in
     the user's scope is opened once (coded facts never sit in a cache: they are per-case values).
     """
+    listed = page_of_cases(actor, filters, page, per_page)
+    record("case.list", actor=actor, object_type="case", fields=filter_names(filters))
+    return listed
+
+
+def filter_names(filters: dict[str, Any]) -> list[str]:
+    """The filters used, as audit field names (``filter.status`` ...), never their values."""
+    return sorted(f"filter.{name}" for name, value in filters.items() if value and name in FILTERS)
+
+
+def page_of_cases(actor, filters: dict[str, Any], page: int, per_page: int) -> CasePage:
+    """:func:`list_cases` without its audit event, for services that record their own."""
     vault = current_vault()
-    scope = _scope(actor, filters.get("mission"))
+    scope = scope_of(actor, filters.get("mission"))
     start = (page - 1) * per_page
     patterns = [
         coded_fact_pattern(name, filters[name]) for name in CODED_FILTERS if filters.get(name)
@@ -144,6 +157,4 @@ def list_cases(actor, filters: dict[str, Any], page: int = 1, per_page: int = 50
         }
         for row, facts in shown
     ]
-    used = sorted(f"filter.{name}" for name in ("mission", *CODED_FILTERS) if filters.get(name))
-    record("case.list", actor=actor, object_type="case", fields=used)
     return CasePage(items, total, page, per_page)

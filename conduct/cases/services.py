@@ -220,6 +220,39 @@ def read_case(actor, reference: str) -> tuple[Case, bool]:
     return case, identities
 
 
+def read_case_to_change(actor, reference: str, fields: list[str]) -> Case:
+    """Open a case for one of the team's forms, recording the read of the fields it shows.
+
+    The case team only (403 for other officers), like the change the form leads to.
+    """
+    case = find_case_to_change(actor, reference)
+    record_read(actor, case, fields)
+    return case
+
+
+def record_read(actor, case: Case, fields: list[str]) -> None:
+    """Record that these fields of a case (names only) were shown to the actor."""
+    record(
+        "case.read",
+        actor=actor,
+        object_type="case",
+        object_id=case.id,
+        case=case,
+        fields=fields,
+    )
+
+
+def user_names(user_ids) -> dict[Any, str]:
+    """Display names of the officers who acted on a case (history, transfers)."""
+    from conduct.auth.models import User
+
+    wanted = {user_id for user_id in user_ids if user_id is not None}
+    if not wanted:
+        return {}
+    rows = db.session.execute(select(User.id, User.display_name).where(User.id.in_(wanted)))
+    return {row.id: row.display_name for row in rows}
+
+
 def shred_case(actor, case: Case) -> None:
     """Destroy the case's data key: its identifying fields become unreadable for ever.
 

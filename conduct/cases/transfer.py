@@ -7,6 +7,8 @@ transfer a case; afterwards the case belongs to the new mission's scope.
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from conduct.audit import record
 from conduct.core.db import db
 from conduct.core.errors import ValidationFailed
@@ -53,3 +55,13 @@ def transfer_case(actor, case: Case, mission_code: str, reason: str | None) -> C
         fields=["mission", "reason"],
     )
     return transfer
+
+
+def mission_choices(case: Case) -> list[tuple[str, str]]:
+    """The missions a case can move to (every other one, closed ones marked), for forms."""
+    missions = db.session.scalars(select(Mission).order_by(Mission.code))
+    return [
+        (mission.code, mission.code if mission.active else f"{mission.code} (closed)")
+        for mission in missions
+        if mission.code != case.mission_code
+    ]
