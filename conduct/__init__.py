@@ -82,6 +82,7 @@ def _register_features(app: Flask) -> None:
     from conduct.cases import api as cases_api
     from conduct.cases import items_api as cases_items_api
     from conduct.cases import screening_api
+    from conduct.cases import views as cases_views
     from conduct.cases import workflow_api as cases_workflow_api
     from conduct.core import api_docs, health
 
@@ -95,6 +96,7 @@ def _register_features(app: Flask) -> None:
         cases_items_api.blueprint,
         cases_workflow_api.blueprint,
         screening_api.blueprint,
+        cases_views.blueprint,
     ):
         app.register_blueprint(blueprint)
 

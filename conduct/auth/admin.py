@@ -12,7 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from conduct.core.errors import ValidationFailed
-from conduct.core.permissions import permissions_of, requires
+from conduct.core.permissions import requires
 from conduct.core.web import record_refusal
 
 from . import admin_services, login, services
@@ -22,9 +22,8 @@ blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @blueprint.context_processor
-def _navigation() -> dict:
-    held = permissions_of(current_user.roles) if current_user.is_authenticated else frozenset()
-    return {"admin_permissions": held, "is_locked": login.is_locked}
+def _helpers() -> dict:
+    return {"is_locked": login.is_locked}
 
 
 def _refused(template: str, form, problems: dict, **context):

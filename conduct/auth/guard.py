@@ -16,7 +16,12 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
 from conduct.core.errors import Forbidden, NotAuthenticated, ValidationFailed
-from conduct.core.permissions import OPEN_ENDPOINTS, has_permission, required_permission
+from conduct.core.permissions import (
+    OPEN_ENDPOINTS,
+    has_permission,
+    permissions_of,
+    required_permission,
+)
 from conduct.core.web import is_api_request
 
 from . import limits
@@ -68,6 +73,12 @@ def guard():
     return None
 
 
+def permissions_in_templates() -> dict:
+    """``user_permissions`` in every template: pages show only the links a user may follow."""
+    held = permissions_of(current_user.roles) if current_user.is_authenticated else frozenset()
+    return {"user_permissions": held}
+
+
 def init_app(app: Flask) -> None:
     settings = app.extensions["conduct_settings"]
     app.config.update(
@@ -89,3 +100,4 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     limits.init_app(app)
     app.before_request(guard)
+    app.context_processor(permissions_in_templates)

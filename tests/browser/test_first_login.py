@@ -7,64 +7,13 @@ authenticator app.
 
 from __future__ import annotations
 
-import gc
-import shutil
-import threading
-
 import pyotp
-import pytest
-from werkzeug.serving import make_server
 
 from conduct.core.db import unit_of_work
+from tests.browser.support import BROWSER_MARKS
 from tests.factories import PASSWORD, make_user
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = [
-    pytest.mark.skipif(
-        CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)"
-    ),
-    # When the browser drops a connection early (it often does for the favicon and style
-    # sheet), the development server's thread leaves the static file to the garbage collector,
-    # which warns. That is the test server's housekeeping, not the application's behaviour.
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
-BROWSER_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-def served(app):
-    """The application on a free local port, for the length of the test."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    gc.collect()  # collect what the server's threads left, while this test's filters apply
-
-
-@pytest.fixture
-def browser_page():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        page = browser.new_page()
-        problems: list[str] = []
-        page.on(
-            "console", lambda message: message.type == "error" and problems.append(message.text)
-        )
-        yield page, problems
-        browser.close()
+pytestmark = BROWSER_MARKS
 
 
 def _seen(page) -> str:
