@@ -148,6 +148,8 @@ def test_the_team_adds_persons_referrals_measures_and_findings(app, team):
     }
     assert post(team.client, f"{base}/referrals/new", override).status_code == 302
     assert [e.action for e in events(app, "referral.consent_override")]
+    page = text(team.client.get(base))
+    assert "Shared without consent: The victim is a child in danger." in page
     investigation = {
         "purpose": "investigation",
         "entity": "oios",

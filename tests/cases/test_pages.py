@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import date
 
 import pytest
 
-from conduct.core.db import unit_of_work
+from conduct.cases import services
+from conduct.cases.models import PaternityClaim
+from conduct.core.db import db, unit_of_work
 from tests.cases.pages import (
     NARRATIVE,
     NEW_CASE,
@@ -200,6 +203,25 @@ def test_the_team_is_told_of_a_subject_in_other_cases_of_its_scope(app, team):
     page = text(team.client.get(f"/cases/{team.reference}"))
     assert "Subjects in other cases of your missions" in page
     assert other_reference in page and elsewhere_reference not in page
+
+
+def test_paternity_claims_are_listed_with_details_for_the_team_only(
+    app, team, user_factory, api_login
+):
+    with app.app_context(), unit_of_work():
+        case = services.case_by_reference(team.reference)
+        claim = PaternityClaim(
+            case=case, filed_on=date(2026, 5, 2), status="dna_requested", details="CLAIM-CANARY"
+        )
+        claim.person_id = uuid.UUID(team.ids.victim)
+        db.session.add(claim)
+    page = text(team.client.get(f"/cases/{team.reference}"))
+    section = page.split('id="paternity"')[1]
+    assert "DNA sample requested" in section and "CLAIM-CANARY" in section
+    assert f"Victim 1: {VICTIM}" in section
+    colleague_id, _ = user_factory(roles=("officer",), missions=("MINUSCA",))
+    other = text(login(app, api_login, colleague_id).get(f"/cases/{team.reference}"))
+    assert "DNA sample requested" in other and "CLAIM-CANARY" not in other
 
 
 # The list
