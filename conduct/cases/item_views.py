@@ -25,8 +25,8 @@ from .forms import (
 )
 from .items_api import FindingCreate, MeasureCreate, PersonCreate, ReferralChange, ReferralCreate
 from .pages import blueprint, code_label, refuse, submit
+from .schemas import TransitionIn
 from .workflow import allowed_moves, check_may_transition, missing_requirements, transition_case
-from .workflow_api import TransitionIn
 
 PERSON_FIELDS = (
     "role",
