@@ -23,9 +23,9 @@ from .forms import (
     TransitionForm,
     choices,
 )
-from .items_api import FindingCreate, MeasureCreate, PersonCreate, ReferralChange, ReferralCreate
+from .items_api import FindingCreate, MeasureCreate, ReferralChange, ReferralCreate
 from .pages import blueprint, code_label, refuse, submit
-from .schemas import TransitionIn
+from .schemas import PersonCreate, TransitionIn
 from .workflow import allowed_moves, check_may_transition, missing_requirements, transition_case
 
 PERSON_FIELDS = (
