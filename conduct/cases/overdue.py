@@ -8,20 +8,24 @@ the facts it read, never their values.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from conduct.audit import record
 from conduct.core.db import db
+from conduct.crypto import current_vault, open_coded
 
 from .deadlines import DeadlineRules, OverdueItem, all_overdue
 from .listing import CODED_FILTERS, CasePage, filter_names, page_of_cases, scope_of
-from .models import Case, CaseTeamMember
+from .models import Case, CaseTeamMember, Referral, StatusChange
+from .workflow import CLOSING_STATUSES
+
+LISTED_FACTS = ("status", "category", "allegation_type", "source")
+REFERRAL_FACTS = ("purpose", "entity", "status")
 
 # What an overdue answer is computed from, for the audit events of these reads.
 DEADLINE_FIELDS = (
@@ -48,39 +52,93 @@ class CaseOverdue:
     items: list[OverdueItem]
 
 
-def _with_deadline_facts(query):
-    return query.options(selectinload(Case.referrals), selectinload(Case.history))
+def _opened(vault, table: str, row, case_id) -> dict[str, Any]:
+    return open_coded(vault, table, bytes(row.coded_sealed), row.id, case_id)
 
 
-def _cases_by_id(case_ids: list[uuid.UUID]) -> dict[uuid.UUID, Case]:
-    if not case_ids:
-        return {}
-    cases = db.session.scalars(_with_deadline_facts(select(Case).where(Case.id.in_(case_ids))))
-    return {case.id: case for case in cases}
+def _deadline_facts(*conditions) -> list[SimpleNamespace]:
+    """The cases matching ``conditions`` as the deadline rules read them, newest first.
+
+    Plain columns and coded facts only, read as rows (no model instances: lists check
+    thousands of cases), each row's coded facts opened once with the statistics key. Referrals
+    are read only for cases still open, history only for cases waiting for a member state.
+    """
+    vault = current_vault()
+    query = (
+        select(
+            Case.id,
+            Case.reference,
+            Case.mission_code,
+            Case.received_on,
+            Case.version,
+            Case.coded_sealed,
+        )
+        .where(*conditions)
+        .order_by(Case.received_on.desc(), Case.reference.desc())
+    )
+    cases = {}
+    for row in db.session.execute(query):
+        facts = _opened(vault, "cases", row, row.id)
+        cases[row.id] = SimpleNamespace(
+            id=row.id,
+            reference=row.reference,
+            mission_code=row.mission_code,
+            received_on=row.received_on,
+            version=row.version,
+            **{name: facts.get(name) for name in LISTED_FACTS},
+            referrals=[],
+            history=[],
+        )
+    in_query = select(Case.id).where(*conditions)
+    open_ids = {key for key, case in cases.items() if case.status not in CLOSING_STATUSES}
+    referrals = select(
+        Referral.id,
+        Referral.case_id,
+        Referral.referred_on,
+        Referral.due_on,
+        Referral.acknowledged_on,
+        Referral.coded_sealed,
+    ).where(Referral.case_id.in_(in_query))
+    for row in db.session.execute(referrals):
+        if row.case_id not in open_ids:
+            continue
+        facts = _opened(vault, "referrals", row, row.case_id)
+        cases[row.case_id].referrals.append(
+            SimpleNamespace(
+                referred_on=row.referred_on,
+                due_on=row.due_on,
+                acknowledged_on=row.acknowledged_on,
+                **{name: facts.get(name) for name in REFERRAL_FACTS},
+            )
+        )
+    waiting = {key for key, case in cases.items() if case.status == "pending_member_state"}
+    if waiting:
+        history = select(
+            StatusChange.id, StatusChange.case_id, StatusChange.at, StatusChange.coded_sealed
+        ).where(StatusChange.case_id.in_(waiting))
+        for row in db.session.execute(history):
+            to_status = _opened(vault, "status_changes", row, row.case_id).get("to_status")
+            cases[row.case_id].history.append(SimpleNamespace(to_status=to_status, at=row.at))
+    return list(cases.values())
 
 
-def _item(case: Case) -> dict[str, Any]:
+def _item(case) -> dict[str, Any]:
     return {
         "id": case.id,
         "reference": case.reference,
         "mission": case.mission_code,
         "received_on": case.received_on,
         "version": case.version,
-        "status": case.status,
-        "category": case.category,
-        "allegation_type": case.allegation_type,
-        "source": case.source,
+        **{name: getattr(case, name) for name in LISTED_FACTS},
     }
 
 
 def _overdue_page(actor, filters, page, per_page, today, rules) -> CasePage:
     """Only overdue cases: every case in scope is checked, newest first, then paged."""
-    query = select(Case).where(*scope_of(actor, filters.get("mission")))
-    query = _with_deadline_facts(query).order_by(Case.received_on.desc(), Case.reference.desc())
     wanted = {name: filters[name] for name in CODED_FILTERS if filters.get(name)}
     matching = [
         case
-        for case in db.session.scalars(query)
+        for case in _deadline_facts(*scope_of(actor, filters.get("mission")))
         if all(getattr(case, name) == value for name, value in wanted.items())
         and all_overdue(case, today, rules)
     ]
@@ -98,7 +156,8 @@ def list_cases_with_deadlines(
         listed = _overdue_page(actor, filters, page, per_page, today, rules)
     else:
         listed = page_of_cases(actor, filters, page, per_page)
-        cases = _cases_by_id([item["id"] for item in listed.items])
+        ids = [item["id"] for item in listed.items]
+        cases = {case.id: case for case in _deadline_facts(Case.id.in_(ids))} if ids else {}
         for item in listed.items:
             item["overdue"] = bool(all_overdue(cases[item["id"]], today, rules))
     record(
@@ -116,9 +175,8 @@ def overdue_of_officer(actor, today: date, rules: DeadlineRules) -> list[CaseOve
     Only cases of the actor's missions that they are not recused from. Audited once.
     """
     on_team = select(CaseTeamMember.case_id).where(CaseTeamMember.user_id == actor.id)
-    query = select(Case).where(*scope_of(actor, None), Case.id.in_(on_team))
     found = []
-    for case in db.session.scalars(_with_deadline_facts(query)):
+    for case in _deadline_facts(*scope_of(actor, None), Case.id.in_(on_team)):
         items = all_overdue(case, today, rules)
         if items:
             found.append(CaseOverdue(case.reference, case.mission_code, case.received_on, items))

@@ -4,12 +4,19 @@ and the officer's own overdue items."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from conduct.cases import services
-from conduct.cases.models import CaseTeamMember, Finding, InterimMeasure, Person, Referral
+from conduct.cases.models import (
+    CaseTeamMember,
+    Finding,
+    InterimMeasure,
+    Person,
+    Referral,
+    StatusChange,
+)
 from conduct.core.db import unit_of_work, utcnow
 from tests.cases.pages import count, events, login, make_team, post, stored, text
 from tests.factories import make_case
@@ -285,3 +292,34 @@ def test_the_overdue_page_lists_exactly_the_officers_overdue_items(app, team):
     assert not any(reference in page for reference in quiet)
     (event,) = events(app, "case.overdue")
     assert event.actor_id == team.id and "referrals.due_on" in event.fields
+
+
+def test_a_member_state_reply_overdue_is_listed_from_the_cases_history(app, team):
+    with app.app_context(), unit_of_work() as session:
+        waiting = make_case(received_on=date(2026, 2, 2), status="pending_member_state")
+        waiting.team.append(CaseTeamMember(user_id=team.id))
+        session.add(
+            Referral(
+                case=waiting,
+                purpose="investigation",
+                entity="tcc_pcc_nio",
+                status="acknowledged",
+                referred_on=date(2026, 2, 3),
+                acknowledged_on=date(2026, 2, 4),
+            )
+        )
+        session.add(
+            StatusChange(
+                case=waiting,
+                from_status="under_investigation",
+                to_status="pending_member_state",
+                at=datetime(2026, 2, 6, 12, tzinfo=UTC),
+            )
+        )
+        reference = waiting.reference
+    page = text(team.client.get("/cases/overdue"))
+    row = page.split(f'<a href="/cases/{reference}">')[1].split("</tr>")[0]
+    # 10 working days after Friday 6 February 2026: Friday 20 February.
+    assert "Member-state reply due" in row and "2026-02-20" in row
+    listed = text(team.client.get("/cases?overdue=1&status=pending_member_state"))
+    assert reference in listed and "1 case," in listed
