@@ -16,6 +16,7 @@ from flask import Flask
 from conduct.config import ConfigurationError, Settings, load_settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+UPLOAD_ENVELOPE_BYTES = 1024 * 1024
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -29,7 +30,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
         SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings),
-        MAX_CONTENT_LENGTH=25 * 1024 * 1024,
+        # Room for the largest attachment and its multipart envelope; a bigger body is refused
+        # before it is read.
+        MAX_CONTENT_LENGTH=settings.attachment_max_bytes + UPLOAD_ENVELOPE_BYTES,
         JSON_SORT_KEYS=False,
         TESTING=settings.env == "testing",
     )
@@ -80,8 +83,9 @@ def _register_features(app: Flask) -> None:
     from conduct.auth import api as auth_api
     from conduct.auth import views as auth_views
     from conduct.cases import api as cases_api
+    from conduct.cases import attachment_views, screening_api
+    from conduct.cases import attachments_api as cases_attachments_api
     from conduct.cases import items_api as cases_items_api
-    from conduct.cases import screening_api
     from conduct.cases import views as cases_views
     from conduct.cases import workflow_api as cases_workflow_api
     from conduct.core import api_docs, health
@@ -94,6 +98,8 @@ def _register_features(app: Flask) -> None:
         auth_admin.blueprint,
         cases_api.blueprint,
         cases_items_api.blueprint,
+        cases_attachments_api.blueprint,
+        attachment_views.blueprint,
         cases_workflow_api.blueprint,
         screening_api.blueprint,
         cases_views.blueprint,

@@ -45,6 +45,8 @@ class Settings:
     deadline_referral_days: int = 7
     deadline_finding_days: int = 90
     deadline_member_state_working_days: int = 10
+    attachment_dir: Path = Path("instance/attachments")
+    attachment_max_bytes: int = 20 * 1024 * 1024
 
     @property
     def is_production(self) -> bool:
@@ -146,6 +148,13 @@ def load_settings(
             "CONDUCT_DEADLINE_MEMBER_STATE_WORKING_DAYS",
             values.get("CONDUCT_DEADLINE_MEMBER_STATE_WORKING_DAYS", 10),
         ),
+        attachment_dir=Path(
+            values.get("CONDUCT_ATTACHMENT_DIR") or instance_path / "attachments"
+        ).resolve(),
+        attachment_max_bytes=_as_int(
+            "CONDUCT_ATTACHMENT_MAX_BYTES",
+            values.get("CONDUCT_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),
+        ),
     )
     check_settings(settings)
     return settings
@@ -165,6 +174,7 @@ def check_settings(settings: Settings) -> None:
         ("CONDUCT_DEADLINE_REFERRAL_DAYS", settings.deadline_referral_days),
         ("CONDUCT_DEADLINE_FINDING_DAYS", settings.deadline_finding_days),
         ("CONDUCT_DEADLINE_MEMBER_STATE_WORKING_DAYS", settings.deadline_member_state_working_days),
+        ("CONDUCT_ATTACHMENT_MAX_BYTES", settings.attachment_max_bytes),
     ):
         if value < 1:
             raise ConfigurationError(f"{name} must be at least 1")

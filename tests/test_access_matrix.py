@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pytest
 from werkzeug.routing import Rule
 
+from conduct.auth.models import User
+from conduct.cases.attachments import Upload, add_attachment
 from conduct.cases.models import CaseRecusal, CaseTeamMember
 from conduct.core.db import db, unit_of_work
 from conduct.core.permissions import (
@@ -57,6 +59,7 @@ SAMPLES = {
     "user_id": lambda world: world["user_id"],
     "item_id": lambda world: world["item_id"],
     "person_id": lambda world: world["item_id"],
+    "attachment_id": lambda world: world["attachment_id"],
     "code": lambda world: "UNDOF",
     "mission": lambda world: "UNDOF",
     "filename": lambda world: "conduct.css",
@@ -87,11 +90,15 @@ def world(app, user_factory):
             if persona.recused:
                 case.recusals.append(CaseRecusal(user_id=users[persona.name]))
         spare = make_user(("vetting",), ())
+        team_user = db.session.get(User, users["officer-team"])
+        evidence = Upload(b"%PDF-1.4 TEAM-ONLY file", "statement.pdf", "application/pdf")
+        attachment = add_attachment(team_user, case, evidence, 1024)
         world = {
             "reference": case.reference,
             "users": users,
             "user_id": str(spare.id),
             "item_id": str(person.id),
+            "attachment_id": str(attachment.id),
         }
     return world
 

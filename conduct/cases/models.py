@@ -84,7 +84,7 @@ class Case(SealedRow, UuidKey, Timestamps, db.Model):
         back_populates="case", cascade="all, delete-orphan"
     )
     attachments: Mapped[list[Attachment]] = relationship(
-        back_populates="case", cascade="all, delete-orphan"
+        back_populates="case", cascade="all, delete-orphan", order_by="Attachment.created_at"
     )
     transfers: Mapped[list[CaseTransfer]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseTransfer.at"

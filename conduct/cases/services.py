@@ -22,6 +22,7 @@ from conduct.core.permissions import has_permission
 from conduct.crypto import current_vault
 from conduct.crypto.models import DataKey
 
+from . import attachment_files
 from .access import can_change_case, can_see_identities, in_scope, is_recused
 from .models import Case, CaseTeamMember, Person, ReferenceCounter
 from .schemas import shown_fields
@@ -256,7 +257,8 @@ def user_names(user_ids) -> dict[Any, str]:
 def shred_case(actor, case: Case) -> None:
     """Destroy the case's data key: its identifying fields become unreadable for ever.
 
-    Blind-index values of its persons are cleared too, so the case no longer answers screening.
+    Blind-index values of its persons are cleared too, so the case no longer answers screening,
+    and the sealed files of its attachments are removed when the transaction commits.
     Coded facts survive (they are sealed with the statistics key), so statistics stay whole.
     """
     session = db.session
@@ -266,6 +268,7 @@ def shred_case(actor, case: Case) -> None:
         .where(Person.case_id == case.id)
         .values(personnel_number_index=None, name_dob_index=None)
     )
+    attachment_files.remove_case_files(session, case.id)
     current_vault().forget_case(case.id)
     record("case.shred", actor=actor, object_type="case", object_id=case.id, case=case)
     session.expire_all()

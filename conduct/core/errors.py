@@ -63,6 +63,13 @@ class NotFound(ConductError):
     code = "not_found"
 
 
+class PayloadTooLarge(ConductError):
+    """An upload is bigger than the configured limit; ``fields`` names the field."""
+
+    status = 413
+    code = "too_large"
+
+
 class VersionConflict(ConductError):
     status = 409
     code = "version_conflict"

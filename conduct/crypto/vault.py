@@ -16,7 +16,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from .blind import BlindIndexer
-from .envelope import SealingKey
+from .envelope import SealingKey, open_file, seal_file
 from .errors import NoVaultError, ShreddedError
 from .keys import Keyring, new_wrapped_key, unwrap_key, wrapped_kek_version
 from .models import DataKey
@@ -92,6 +92,19 @@ class Vault:
                 chunk = missing[start : start + _PRELOAD_CHUNK]
                 for record in session.execute(columns.where(DataKey.case_id.in_(chunk))):
                     self._remember(record)
+
+    def seal_file(
+        self, session: Session, case_id: uuid.UUID, file_id: uuid.UUID, data: bytes
+    ) -> bytes:
+        """A case's file (an attachment) encrypted with the case's data key, bound to its id."""
+        return seal_file(self.data_key(session, case_id), data, file_id, case_id)
+
+    def open_file(
+        self, session: Session, case_id: uuid.UUID, file_id: uuid.UUID, token: bytes
+    ) -> bytes:
+        """The plain bytes of a file sealed by :meth:`seal_file`; IntegrityError if it was
+        altered or moved, ShreddedError if the case's key was destroyed."""
+        return open_file(self.data_key(session, case_id), token, file_id, case_id)
 
     def forget_case(self, case_id: uuid.UUID) -> None:
         self._data_keys.pop(case_id.int, None)
