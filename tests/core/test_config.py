@@ -93,3 +93,23 @@ def test_the_command_line_says_what_to_do_in_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert lines[0].startswith("conduct: ") and "CONDUCT_SECRET_KEY" in lines[0]
+
+
+def test_attachment_settings(tmp_path):
+    settings = load_settings({"CONDUCT_INSTANCE_PATH": str(tmp_path)}, environ={})
+    assert settings.attachment_dir == tmp_path / "attachments"
+    assert settings.attachment_max_bytes == 20 * 1024 * 1024
+    chosen = load_settings(
+        {
+            "CONDUCT_INSTANCE_PATH": str(tmp_path),
+            "CONDUCT_ATTACHMENT_DIR": str(tmp_path / "files"),
+            "CONDUCT_ATTACHMENT_MAX_BYTES": "1000",
+        },
+        environ={},
+    )
+    assert (chosen.attachment_dir, chosen.attachment_max_bytes) == (tmp_path / "files", 1000)
+    with pytest.raises(ConfigurationError, match="CONDUCT_ATTACHMENT_MAX_BYTES"):
+        load_settings(
+            {"CONDUCT_INSTANCE_PATH": str(tmp_path), "CONDUCT_ATTACHMENT_MAX_BYTES": "0"},
+            environ={},
+        )
