@@ -9,6 +9,8 @@ after rolling back, so that nothing is stored but the refusal's audit event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from marshmallow import EXCLUDE, ValidationError
@@ -17,7 +19,7 @@ from conduct.core.errors import ConductError
 from conduct.core.permissions import has_permission, requires
 from conduct.core.web import record_refusal
 
-from . import attachments, filetypes
+from . import attachments, filetypes, services
 from .access import can_change_case
 from .attachments_api import AttachmentFields, download_response, max_bytes, read_upload
 from .schemas import AttachmentOut
@@ -40,8 +42,14 @@ def _attachment_helpers() -> dict:
 
 
 def _can_attach(case) -> bool:
+    """Whether the user may upload to and download from ``case`` (a Case, or a case read as
+    dumped for a page, which names its reference)."""
     user = current_user if current_user.is_authenticated else None
-    return has_permission(user, "case:attach") and can_change_case(user, case)
+    if not has_permission(user, "case:attach"):
+        return False
+    if isinstance(case, Mapping):
+        case = services.case_by_reference(str(case.get("reference", "")))
+    return case is not None and can_change_case(user, case)
 
 
 def _safe_next(value: str | None, reference: str) -> str:

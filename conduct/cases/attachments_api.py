@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, g, jsonify, request, send_file, url_fo
 from marshmallow import Schema, fields, validate
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from conduct.core.api_docs import documented
 from conduct.core.errors import PayloadTooLarge
 from conduct.core.permissions import requires
 
@@ -23,6 +24,12 @@ class AttachmentFields(Schema):
 
     description = fields.String(
         validate=validate.Length(max=attachments.MAX_DESCRIPTION_LENGTH), allow_none=True
+    )
+
+
+class AttachmentPath(Schema):
+    attachment_id = fields.UUID(
+        metadata={"description": "the id of the attachment, as the case read lists it"}
     )
 
 
@@ -64,6 +71,18 @@ def download_response(attachment: Attachment, data: bytes):
 
 
 @blueprint.post("/<reference>/attachments")
+@documented(
+    form=AttachmentFields,
+    files=("file",),
+    answer=AttachmentOut,
+    status=201,
+    errors={
+        400: "no file, an empty file, a type not accepted or not the one declared, or a bad "
+        "description: `fields` names `file` or `description`",
+        413: "the file is over CONDUCT_ATTACHMENT_MAX_BYTES: `fields` names `file`",
+    },
+    headers={"Location": "the URL that downloads the file"},
+)
 @requires("case:attach")
 def upload_attachment(reference: str):
     """Add an evidence file (multipart: ``file``, optional ``description``)."""
@@ -81,6 +100,12 @@ def upload_attachment(reference: str):
 
 
 @blueprint.get("/<reference>/attachments/<attachment_id>")
+@documented(
+    path=AttachmentPath,
+    answer={"type": "string", "format": "binary"},
+    media_type="application/octet-stream",
+    errors={500: "the stored file is missing, altered or moved (`code` `integrity_error`)"},
+)
 @requires("case:attach")
 def download_attachment(reference: str, attachment_id: str):
     """Download an evidence file, decrypted; every download is audited."""

@@ -47,6 +47,7 @@ ERROR_MEANINGS = {
     409: "the `version` sent is stale: reload and apply the change again",
     413: "the upload is too large",
     429: "too many attempts: wait and try again",
+    500: "the server failed; nothing was stored",
 }
 
 # Path parameters that several routes share; a view may describe others with ``path=``.

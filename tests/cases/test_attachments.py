@@ -336,3 +336,17 @@ def test_the_html_upload_shows_problems_and_needs_its_csrf_token(app, officer, r
     forged = {"file": (io.BytesIO(PNG), "site.png", "image/png")}
     assert officer.post(f"/cases/{reference}/attachments", data=forged).status_code == 400
     assert _stored_files(app) == []
+
+
+def test_the_case_page_shows_files_to_the_team_only(
+    app, officer, reference, user_factory, api_login
+):
+    _upload(officer, reference, PDF, description="Signed statement")
+    page = officer.get(f"/cases/{reference}")
+    assert page.status_code == 200
+    assert b"statement.pdf" in page.data and b'enctype="multipart/form-data"' in page.data
+    colleague = _client(app, api_login, user_factory(missions=("MINUSCA",))[0])
+    seen = colleague.get(f"/cases/{reference}")
+    assert seen.status_code == 200 and b"Evidence files" in seen.data
+    assert b"statement" not in seen.data and b"Signed" not in seen.data
+    assert b'enctype="multipart/form-data"' not in seen.data
