@@ -102,8 +102,8 @@ def upload_attachment(reference: str):
 @blueprint.get("/<reference>/attachments/<attachment_id>")
 @documented(
     path=AttachmentPath,
-    answer={"type": "string", "format": "binary"},
-    media_type="application/octet-stream",
+    answer={"type": "string", "format": "binary", "description": "the file, as its own type"},
+    media_type="*/*",
     errors={500: "the stored file is missing, altered or moved (`code` `integrity_error`)"},
 )
 @requires("case:attach")
