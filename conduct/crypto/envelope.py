@@ -167,10 +167,9 @@ def open_file(key: SealingKey, token: bytes, file_id: uuid.UUID, case_id: uuid.U
         raise IntegrityError("a sealed file is damaged: it is not in a known format")
     if token[1:17] != key.key_id.bytes:
         raise IntegrityError("the file was sealed with another key (moved from another case?)")
+    sealed = memoryview(token)[_HEADER:]  # a view: a slice would copy the whole file again
     try:
-        plain = key._aead.decrypt(
-            token[17:_HEADER], token[_HEADER:], _file_binding(file_id, case_id)
-        )
+        plain = key._aead.decrypt(token[17:_HEADER], sealed, _file_binding(file_id, case_id))
     except InvalidTag:
         raise IntegrityError(
             "a sealed file failed its integrity check: it was altered or moved"
