@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -142,29 +143,26 @@ def test_a_flipped_byte_or_a_moved_file_fails_the_integrity_check(app, officer, 
     second = _upload(officer, reference, PNG, name="photo.png", declared="image/png").get_json()
     with app.app_context(), unit_of_work() as session:
         case = services.case_by_reference(reference)
-        path = attachment_files.file_path(case.id, Attachment.id.type.python_type(first["id"]))
-        sealed = bytearray(path.read_bytes())
+        first_path = attachment_files.file_path(case.id, uuid.UUID(first["id"]))
+        second_path = attachment_files.file_path(case.id, uuid.UUID(second["id"]))
+        sealed = bytearray(first_path.read_bytes())
+        assert current_vault().open_file(session, case.id, uuid.UUID(first["id"]), bytes(sealed))
         sealed[len(sealed) // 2] ^= 0x01
-        path.write_bytes(bytes(sealed))
         with pytest.raises(IntegrityError):
-            current_vault().open_file(session, case.id, path.name and _id(first), bytes(sealed))
-        other = attachment_files.file_path(case.id, _id(second))
-        other.write_bytes(attachment_files.file_path(case.id, _id(first)).read_bytes())
+            current_vault().open_file(session, case.id, uuid.UUID(first["id"]), bytes(sealed))
+        # The first file altered; the second replaced by a copy of the first (moved).
+        second_path.write_bytes(first_path.read_bytes())
+        first_path.write_bytes(bytes(sealed))
 
     url = f"/api/v1/cases/{reference}/attachments/"
     for attachment in (first, second):
         refused = officer.get(url + attachment["id"])
         assert refused.status_code == 500
         assert refused.get_json()["error"]["code"] == "integrity_error"
+        assert PDF[:100] not in refused.data
     failures = _events(app, "request.refused")
     assert [event.outcome for event in failures] == ["failed", "failed"]
     assert _events(app, "attachment.read") == []
-
-
-def _id(item):
-    import uuid
-
-    return uuid.UUID(item["id"])
 
 
 def test_a_file_over_the_limit_is_a_413_naming_file(app, officer, reference):
