@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session
 
 from conduct.audit import record
 from conduct.core.db import db
-from conduct.core.errors import Forbidden, NotFound, ValidationFailed, VersionConflict
+from conduct.core.errors import (
+    Forbidden,
+    NotFound,
+    OutOfScope,
+    ValidationFailed,
+    VersionConflict,
+)
 from conduct.core.missions import Mission
 from conduct.core.permissions import has_permission
 from conduct.crypto import current_vault
@@ -181,14 +187,15 @@ def add_person(actor, case: Case, fields: Mapping[str, Any]) -> Person:
 def find_case(actor, reference: str) -> Case:
     """The case with this reference if the actor may open it; 404 when absent or out of scope.
 
-    A case of another mission answers exactly like a missing one. A recused officer is told
-    so. Both refusals are audited with the case, for the auditors' "outside scope" flags.
+    A case of another mission answers exactly like a missing one, and is audited as a denial
+    on the mission rule; a recused officer is told so. Both refusals are audited with the
+    case's ids, for the auditors' "outside the user's missions" flag.
     """
     case = case_by_reference(reference) if len(reference) <= 32 else None
     if case is None:
         raise NotFound("no such case")
     if not in_scope(actor, case) or not has_permission(actor, "case:read"):
-        raise NotFound("no such case", case=case)
+        raise OutOfScope("no such case", case=case)
     if is_recused(actor, case):
         raise Forbidden("you are recused from this case", case=case)
     return case

@@ -18,6 +18,9 @@ from .schemas import ErrorOut
 class ConductError(Exception):
     status = 400
     code = "bad_request"
+    # How the refusal is audited when the status alone does not say it (see OutOfScope).
+    audit_outcome: str | None = None
+    audit_fields: tuple[str, ...] = ()
 
     def __init__(self, message: str, fields: Mapping[str, list[str]] | None = None, *, case=None):
         super().__init__(message)
@@ -68,6 +71,15 @@ class PayloadTooLarge(ConductError):
 
     status = 413
     code = "too_large"
+
+
+class OutOfScope(NotFound):
+    """A case outside the user's missions. The requester gets exactly the answer of a missing
+    case; the audit log records a denial on the mission rule, with the case's ids, so auditors
+    see attempts to reach other missions' cases."""
+
+    audit_outcome = "denied"
+    audit_fields = ("mission",)
 
 
 class VersionConflict(ConductError):

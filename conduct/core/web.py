@@ -95,10 +95,13 @@ def record_refusal(outcome: str, fields=(), case=None) -> None:
 
 
 def handle_conduct_error(error: ConductError):
-    outcome = {403: "denied", 401: "denied", 400: "invalid", 413: "invalid"}.get(
-        error.status, "failed"
-    )
-    record_refusal(outcome, error.fields, error.case)
+    outcome = error.audit_outcome or {
+        403: "denied",
+        401: "denied",
+        400: "invalid",
+        413: "invalid",
+    }.get(error.status, "failed")
+    record_refusal(outcome, [*error.fields, *error.audit_fields], error.case)
     return _respond(error.status, error.code, error.message, error.fields)
 
 
