@@ -10,8 +10,10 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from conduct.core.db import normalise_database_url
 
@@ -47,6 +49,14 @@ class Settings:
     deadline_member_state_working_days: int = 10
     attachment_dir: Path = Path("instance/attachments")
     attachment_max_bytes: int = 20 * 1024 * 1024
+    # Unusual-access flags of the auditor workspace (docs/operations.md lists them).
+    audit_flag_cases: int = 20
+    audit_flag_window_minutes: int = 10
+    audit_flag_denials: int = 1
+    audit_flag_days: int = 7
+    audit_working_hours: str = "07:00-19:00"
+    audit_working_days: str = "mon,tue,wed,thu,fri"
+    audit_timezone: str = "UTC"
 
     @property
     def is_production(self) -> bool:
@@ -155,9 +165,74 @@ def load_settings(
             "CONDUCT_ATTACHMENT_MAX_BYTES",
             values.get("CONDUCT_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),
         ),
+        **_audit_flag_settings(values),
     )
     check_settings(settings)
     return settings
+
+
+def _audit_flag_settings(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Thresholds of the auditor workspace's unusual-access flags."""
+    numbers = {
+        "audit_flag_cases": ("CONDUCT_AUDIT_FLAG_CASES", 20),
+        "audit_flag_window_minutes": ("CONDUCT_AUDIT_FLAG_WINDOW_MINUTES", 10),
+        "audit_flag_denials": ("CONDUCT_AUDIT_FLAG_DENIALS", 1),
+        "audit_flag_days": ("CONDUCT_AUDIT_FLAG_DAYS", 7),
+    }
+    texts = {
+        "audit_working_hours": ("CONDUCT_AUDIT_WORKING_HOURS", "07:00-19:00"),
+        "audit_working_days": ("CONDUCT_AUDIT_WORKING_DAYS", "mon,tue,wed,thu,fri"),
+        "audit_timezone": ("CONDUCT_AUDIT_TIMEZONE", "UTC"),
+    }
+    found: dict[str, Any] = {
+        key: _as_int(name, values.get(name, default)) for key, (name, default) in numbers.items()
+    }
+    found.update({key: str(values.get(name, default)) for key, (name, default) in texts.items()})
+    return found
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def working_hours(text: str) -> tuple[time, time]:
+    """``"07:00-19:00"`` as (start, end) local times; the end is not a working minute."""
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError:
+        raise ConfigurationError(
+            f"CONDUCT_AUDIT_WORKING_HOURS must look like 07:00-19:00, got {text!r}"
+        ) from None
+    if not start < end:
+        raise ConfigurationError("CONDUCT_AUDIT_WORKING_HOURS must start before it ends")
+    return start, end
+
+
+def working_days(text: str) -> frozenset[int]:
+    """``"mon,tue,wed,thu,fri"`` as weekday numbers (Monday is 0)."""
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    if not names or any(name not in WEEKDAYS for name in names):
+        raise ConfigurationError(
+            "CONDUCT_AUDIT_WORKING_DAYS must list days as mon,tue,wed,thu,fri,sat,sun"
+        )
+    return frozenset(WEEKDAYS.index(name) for name in names)
+
+
+def audit_timezone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigurationError(
+            f"CONDUCT_AUDIT_TIMEZONE must be a time zone name such as UTC or Africa/Bangui, "
+            f"got {name!r}"
+        ) from None
+
+
+def _check_audit_flag_settings(settings: Settings) -> None:
+    working_hours(settings.audit_working_hours)
+    working_days(settings.audit_working_days)
+    audit_timezone(settings.audit_timezone)
+    if settings.audit_flag_cases < 2:
+        raise ConfigurationError("CONDUCT_AUDIT_FLAG_CASES must be at least 2")
 
 
 def check_settings(settings: Settings) -> None:
@@ -175,9 +250,13 @@ def check_settings(settings: Settings) -> None:
         ("CONDUCT_DEADLINE_FINDING_DAYS", settings.deadline_finding_days),
         ("CONDUCT_DEADLINE_MEMBER_STATE_WORKING_DAYS", settings.deadline_member_state_working_days),
         ("CONDUCT_ATTACHMENT_MAX_BYTES", settings.attachment_max_bytes),
+        ("CONDUCT_AUDIT_FLAG_WINDOW_MINUTES", settings.audit_flag_window_minutes),
+        ("CONDUCT_AUDIT_FLAG_DENIALS", settings.audit_flag_denials),
+        ("CONDUCT_AUDIT_FLAG_DAYS", settings.audit_flag_days),
     ):
         if value < 1:
             raise ConfigurationError(f"{name} must be at least 1")
+    _check_audit_flag_settings(settings)
     if not settings.is_production:
         return
     secret = settings.secret_key
