@@ -79,6 +79,8 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_features(app: Flask) -> None:
     from conduct import models  # noqa: F401 - every table registered with the metadata
+    from conduct.audit import api as audit_api
+    from conduct.audit import views as audit_views
     from conduct.auth import admin as auth_admin
     from conduct.auth import api as auth_api
     from conduct.auth import views as auth_views
@@ -103,6 +105,8 @@ def _register_features(app: Flask) -> None:
         cases_workflow_api.blueprint,
         screening_api.blueprint,
         cases_views.blueprint,
+        audit_views.blueprint,
+        audit_api.blueprint,
     ):
         app.register_blueprint(blueprint)
 
