@@ -5,6 +5,8 @@ Every answer here is itself audited (see conduct/audit/workspace.py).
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import (
     Blueprint,
     Response,
@@ -16,15 +18,16 @@ from flask import (
     url_for,
 )
 
+from conduct.core.api_docs import documented
 from conduct.core.permissions import requires
 
 from . import flags, workspace
 from .schemas import (
     CaseAccessOut,
-    EventOut,
+    EventPageOut,
     EventQuery,
-    FlagOut,
     FlagQuery,
+    FlagReportOut,
     check_reference,
 )
 
@@ -36,27 +39,34 @@ def _query(schema) -> dict:
 
 
 @blueprint.get("/events")
+@documented(query=EventQuery, answer=EventPageOut)
 @requires("audit:read")
 def list_events():
-    """Events matching the filters, newest first, one keyset page at a time."""
+    """Audit events matching the filters, newest first, one keyset page at a time.
+
+    ``actor`` is an account id or an email; ``case`` a reference or a case id; ``action`` a
+    name or a prefix ending in ``.``; ``since`` and ``until`` ISO dates or datetimes (UTC),
+    inclusive. Send ``next_cursor`` back as ``cursor`` for the next page. Audited.
+    """
     query = _query(EventQuery())
     page = workspace.list_events(g.actor, query)
     next_url = None
     if page.next_cursor is not None:
         arguments = {**request.args.to_dict(), "cursor": page.next_cursor}
         next_url = url_for("audit_api.list_events", **arguments)
-    return jsonify(
-        items=EventOut(many=True).dump(page.items),
-        per_page=page.per_page,
-        next_cursor=page.next_cursor,
-        next=next_url,
-    )
+    answer = {**asdict(page), "next": next_url}
+    return jsonify(EventPageOut().dump(answer))
 
 
 @blueprint.get("/events.csv")
+@documented(query=EventQuery, answer={"type": "string"}, media_type="text/csv")
 @requires("audit:export")
 def export_events():
-    """The same filters as the list, every matching event, streamed as CSV."""
+    """Every event matching the filters, newest first, streamed as CSV with a header row.
+
+    The same filters as the list (``cursor`` and ``per_page`` are ignored). Audited before the
+    first row.
+    """
     lines = workspace.export_events(g.actor, _query(EventQuery()))
     response = Response(stream_with_context(lines), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
@@ -64,6 +74,7 @@ def export_events():
 
 
 @blueprint.get("/cases/<reference>/access")
+@documented(answer=CaseAccessOut)
 @requires("audit:read")
 def case_access(reference: str):
     """Who accessed one case: every account with its first and last access and counts."""
@@ -72,17 +83,19 @@ def case_access(reference: str):
 
 
 @blueprint.get("/flags")
+@documented(query=FlagQuery, answer=FlagReportOut)
 @requires("audit:read")
 def list_flags():
-    """Unusual access over a period (default the last days set in the settings)."""
+    """Unusual access over a period (default: the last days set in the settings).
+
+    Kinds: ``many_cases``, ``outside_missions``, ``denials``, ``unusual_hours``, ``exports``.
+    Each flag names the account, the time range, the event ids and the event list's URL.
+    """
     settings = current_app.extensions["conduct_settings"]
     report = flags.find_flags(g.actor, _query(FlagQuery()), settings)
     items = [
-        {**FlagOut().dump(flag), "events_url": url_for("audit_api.list_events", **flag.filters)}
+        {**asdict(flag), "events_url": url_for("audit_api.list_events", **flag.filters)}
         for flag in report.flags
     ]
-    return jsonify(
-        since=report.since.isoformat(),
-        until=None if report.until is None else report.until.isoformat(),
-        flags=items,
-    )
+    answer = {"since": report.since, "until": report.until, "flags": items}
+    return jsonify(FlagReportOut().dump(answer))

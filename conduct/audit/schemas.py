@@ -141,47 +141,81 @@ def check_reference(reference: str) -> str:
     return reference
 
 
+def _nullable(field_class, description: str | None = None, **kwargs):
+    metadata = {"description": description} if description else {}
+    return field_class(allow_none=True, metadata=metadata, **kwargs)
+
+
 class EventOut(Schema):
     """One audit event as the workspace shows it: ids and names, and the actor's email."""
 
     id = fields.Integer()
     occurred_at = fields.DateTime()
     action = fields.String()
-    outcome = fields.String()
-    actor_id = fields.UUID()
-    actor_email = fields.String()
+    outcome = fields.String(metadata={"enum": sorted(OUTCOMES)})
+    actor_id = _nullable(fields.UUID, "the acting account; null for the command line")
+    actor_email = _nullable(fields.String, "the acting account's email, read now")
     actor_roles = fields.List(fields.String())
-    object_type = fields.String()
-    object_id = fields.String()
-    case_id = fields.UUID()
-    case_reference = fields.String()
-    fields_ = fields.List(fields.String(), data_key="fields", attribute="fields")
-    request_id = fields.String()
-    client_address = fields.String()
+    object_type = _nullable(fields.String)
+    object_id = _nullable(fields.String)
+    case_id = _nullable(fields.UUID)
+    case_reference = _nullable(fields.String)
+    fields_ = fields.List(
+        fields.String(),
+        data_key="fields",
+        attribute="fields",
+        metadata={"description": "names of the fields read, changed or refused; never values"},
+    )
+    request_id = _nullable(fields.String)
+    client_address = _nullable(fields.String)
+
+
+class EventPageOut(Schema):
+    """One page of the event list, newest first."""
+
+    items = fields.List(fields.Nested(EventOut))
+    per_page = fields.Integer()
+    next_cursor = _nullable(
+        fields.String, "send back as `cursor` for the next page; null on the last"
+    )
+    next = _nullable(fields.String, "the next page's URL")
 
 
 class AccountAccessOut(Schema):
-    actor_id = fields.UUID()
-    actor_email = fields.String()
+    actor_id = _nullable(fields.UUID, "the account; null for the command line")
+    actor_email = _nullable(fields.String)
     first_at = fields.DateTime()
     last_at = fields.DateTime()
     events = fields.Integer()
-    refused = fields.Integer()
+    refused = fields.Integer(metadata={"description": "events with an outcome but success"})
     actions = fields.Dict(keys=fields.String(), values=fields.Integer())
 
 
 class CaseAccessOut(Schema):
+    """Who accessed one case: every account with events naming it, most recent first."""
+
     reference = fields.String()
-    case_id = fields.UUID()
+    case_id = _nullable(fields.UUID, "null when no case has this reference")
     accounts = fields.List(fields.Nested(AccountAccessOut))
 
 
 class FlagOut(Schema):
-    kind = fields.String()
-    actor_id = fields.UUID()
-    actor_email = fields.String()
+    """An unusual access: the account, the time range, the events behind it."""
+
+    kind = fields.String(metadata={"enum": list(FLAG_KINDS)})
+    actor_id = _nullable(fields.UUID, "the account; null for the command line")
+    actor_email = _nullable(fields.String)
     first_at = fields.DateTime()
     last_at = fields.DateTime()
     event_count = fields.Integer()
-    event_ids = fields.List(fields.Integer())
-    detail = fields.Dict()
+    event_ids = fields.List(fields.Integer(), metadata={"description": "at most 500"})
+    detail = fields.Dict(metadata={"description": "what the flag found; depends on the kind"})
+    events_url = fields.String(metadata={"description": "the event list of exactly these events"})
+
+
+class FlagReportOut(Schema):
+    """The flags of a period, newest first."""
+
+    since = fields.DateTime()
+    until = _nullable(fields.DateTime, "exclusive end; null: up to now")
+    flags = fields.List(fields.Nested(FlagOut))

@@ -288,3 +288,22 @@ def test_the_auditors_own_reads_are_events(app, people, past):
     again = people.auditor.get("/api/v1/audit/cases/MINUSCA-2026-0001/access").get_json()
     auditor_row = next(r for r in again["accounts"] if r["actor_id"] == str(people.auditor_id))
     assert auditor_row["actions"] == {"audit.case_access.read": 1}
+
+
+def test_answers_match_the_openapi_spec(app, people, past, api_login):
+    from tests.core.test_openapi import CheckedClient
+
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    checked = CheckedClient(app, spec)
+    assert api_login(checked.client, people.auditor_id).status_code == 200
+    first = checked.get("/api/v1/audit/events?per_page=2&since=2026-03-01").get_json()
+    checked.get(first["next"])
+    checked.get("/api/v1/audit/events?outcome=sometimes")
+    checked.get("/api/v1/audit/cases/MINUSCA-2026-0001/access")
+    checked.get("/api/v1/audit/cases/UNMISS-2026-0042/access")
+    checked.get("/api/v1/audit/flags?since=2026-03-01&until=2026-03-31")
+    csv_answer = checked.client.get("/api/v1/audit/events.csv")
+    assert (
+        csv_answer.mimetype
+        in spec["paths"]["/api/v1/audit/events.csv"]["get"]["responses"]["200"]["content"]
+    )
