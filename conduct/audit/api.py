@@ -14,7 +14,6 @@ from flask import (
     g,
     jsonify,
     request,
-    stream_with_context,
     url_for,
 )
 
@@ -68,9 +67,25 @@ def export_events():
     first row.
     """
     lines = workspace.export_events(g.actor, _query(EventQuery()))
-    response = Response(stream_with_context(lines), mimetype="text/csv")
+    response = Response(_in_app_context(lines), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit-events.csv"'
     return response
+
+
+def _in_app_context(lines):
+    """Run the rows' generator in an application context of its own.
+
+    The rows are read after the request has committed and ended; a generator that is never
+    read holds no context (``stream_with_context`` would keep the request's pushed until the
+    generator is collected, wherever that happens).
+    """
+    app = current_app._get_current_object()
+
+    def generate():
+        with app.app_context():
+            yield from lines
+
+    return generate()
 
 
 @blueprint.get("/cases/<reference>/access")

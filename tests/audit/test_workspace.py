@@ -303,6 +303,7 @@ def test_answers_match_the_openapi_spec(app, people, past, api_login):
     checked.get("/api/v1/audit/cases/UNMISS-2026-0042/access")
     checked.get("/api/v1/audit/flags?since=2026-03-01&until=2026-03-31")
     csv_answer = checked.client.get("/api/v1/audit/events.csv")
+    assert csv_answer.get_data(as_text=True).startswith("id,occurred_at,")
     assert (
         csv_answer.mimetype
         in spec["paths"]["/api/v1/audit/events.csv"]["get"]["responses"]["200"]["content"]
