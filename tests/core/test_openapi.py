@@ -213,6 +213,7 @@ def people(app):
         officer = make_user(("officer",), ("MINUSCA",))
         other = make_user(("officer",), ("MINUSCA",))
         vetting = make_user(("vetting",), ())
+        auditor = make_user(("auditor",), ())
         newcomer = make_user(("vetting",), (), enrolled=False)
         case = make_case()
         case.team.append(CaseTeamMember(user_id=officer.id))
@@ -221,6 +222,7 @@ def people(app):
             "officer": officer.id,
             "other": other.id,
             "vetting": vetting.id,
+            "auditor": auditor.id,
             "newcomer": newcomer.email,
             "reference": case.reference,
             "victim": victim.id,
@@ -370,3 +372,18 @@ def test_uploads_text_answers_and_described_path_parameters_are_valid_openapi():
         "victims",
     ]
     assert table_op["responses"]["200"]["content"] == {"text/plain": {"schema": {"type": "string"}}}
+
+
+def test_the_auditor_workspace_answers_as_documented(app, spec, people):
+    client = CheckedClient(app, spec)
+    _log_in(app, client.client, people["officer"])
+    assert client.get(f"/api/v1/cases/{people['reference']}").status_code == 200
+    _log_in(app, client.client, people["auditor"])
+    page = client.get("/api/v1/audit/events?per_page=1")
+    assert page.status_code == 200 and page.get_json()["next"]
+    assert client.get(page.get_json()["next"]).status_code == 200
+    assert client.get("/api/v1/audit/events?since=yesterday").status_code == 400
+    assert client.get("/api/v1/audit/events.csv?action=case.").status_code == 200
+    access = client.get(f"/api/v1/audit/cases/{people['reference']}/access")
+    assert access.get_json()["accounts"]
+    assert client.get("/api/v1/audit/flags").status_code == 200
