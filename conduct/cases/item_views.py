@@ -68,11 +68,13 @@ def _back(case, anchor: str, message: str):
 
 
 def _form_page(reference: str, fields: list[str], template: str, form, prepare=None):
-    """GET: the form of one item, for the case team; the read of what it shows is audited."""
+    """GET: the form of one item, for the case team; the read of what it shows is audited.
+
+    ``prepare(case, form)`` fills the choices that depend on the case and may return more of
+    the page's context."""
     case = services.read_case_to_change(g.actor, reference, fields)
-    if prepare is not None:
-        prepare(case, form)
-    return render_template(template, form=form, case=case, errors={})
+    extra = prepare(case, form) if prepare is not None else None
+    return render_template(template, form=form, case=case, errors={}, **(extra or {}))
 
 
 def _shown_again(case, fields: list[str], template: str, form, prepare=None):
@@ -80,9 +82,8 @@ def _shown_again(case, fields: list[str], template: str, form, prepare=None):
 
     def show():
         services.record_read(g.actor, case, fields)
-        if prepare is not None:
-            prepare(case, form)
-        return template, {"case": case}
+        extra = prepare(case, form) if prepare is not None else None
+        return template, {"case": case, **(extra or {})}
 
     return show
 
@@ -148,12 +149,15 @@ def answer_referral(reference: str, item_id: str):
 # Workflow
 
 
-def _offer_moves(case, form) -> None:
-    """Only the moves the transition table allows from the case's status."""
+def _offer_moves(case, form) -> dict:
+    """Only the moves the transition table allows from the case's status, and what each
+    still needs (for the page)."""
     moves = allowed_moves(case)
-    form.to.choices = [(move.to_status, code_label(move.to_status, codes.STATUS)) for move in moves]
+    form.to.choices = choices(
+        (move.to_status, code_label(move.to_status, codes.STATUS)) for move in moves
+    )
     form.version.data = str(case.version)
-    form.moves = [
+    offered = [
         {
             "to": move.to_status,
             "needs_reason": move.needs_reason,
@@ -161,6 +165,7 @@ def _offer_moves(case, form) -> None:
         }
         for move in moves
     ]
+    return {"moves": offered}
 
 
 @blueprint.route("/<reference>/transition", methods=["GET", "POST"])
@@ -173,8 +178,8 @@ def move_case(reference: str):
     form = TransitionForm()
     if request.method == "GET":
         services.record_read(g.actor, case, WORKFLOW_FIELDS)
-        _offer_moves(case, form)
-        return render_template(template, form=form, case=case, errors={})
+        moves = _offer_moves(case, form)
+        return render_template(template, form=form, case=case, errors={}, **moves)
     try:
         version = int(form.version.data or "")
     except ValueError:
