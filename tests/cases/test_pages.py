@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from conduct.cases import services
-from conduct.cases.models import PaternityClaim
+from conduct.cases.models import CaseRecusal, PaternityClaim
 from conduct.core.db import db, unit_of_work
 from tests.cases.pages import (
     NARRATIVE,
@@ -148,6 +148,7 @@ def test_forms_without_a_csrf_token_are_refused(app, team):
         (f"/cases/{reference}/edit", {"version": "1", "notes": "x"}),
         (f"/cases/{reference}/transition", {"to": "preliminary_assessment"}),
         (f"/cases/{reference}/persons/new", {"role": "witness"}),
+        (f"/cases/{reference}/referrals/{team.ids.victim}", {"status": "declined"}),
     ]:
         assert team.client.post(path, data=data).status_code == 400, path
         bad = team.client.post(path, data={**data, "csrf_token": "forged"})
@@ -287,3 +288,14 @@ def test_the_overdue_filter_keeps_only_overdue_cases(app, listed):
     assert "6 cases" in overdue
     assert listed.client.get("/cases?mission=UNMISS").status_code == 400
     assert listed.client.get("/cases?status=lost").status_code == 400
+
+
+def test_a_recused_officer_is_refused_every_page_of_the_case(app, team, user_factory, api_login):
+    recused_id, _ = user_factory(roles=("officer",), missions=("MINUSCA",))
+    with app.app_context(), unit_of_work():
+        case = services.case_by_reference(team.reference)
+        case.recusals.append(CaseRecusal(user_id=recused_id))
+    recused = login(app, api_login, recused_id)
+    for path in case_pages(team.reference)[3:]:
+        assert recused.get(path).status_code == 403, path
+    assert team.reference not in text(recused.get("/cases"))
