@@ -206,6 +206,17 @@ def test_the_team_is_told_of_a_subject_in_other_cases_of_its_scope(app, team):
     assert other_reference in page and elsewhere_reference not in page
 
 
+def test_the_case_page_carries_the_evidence_files_with_the_upload_form_for_the_team(
+    app, team, user_factory, api_login
+):
+    page = text(team.client.get(f"/cases/{team.reference}"))
+    section = page.split('aria-labelledby="attachments-title"')[1].split("</section>")[0]
+    assert "Evidence files" in section and f"/cases/{team.reference}/attachments" in section
+    colleague_id, _ = user_factory(roles=("officer",), missions=("MINUSCA",))
+    other = text(login(app, api_login, colleague_id).get(f"/cases/{team.reference}"))
+    assert "Evidence files" in other and 'type="file"' not in other
+
+
 def test_paternity_claims_are_listed_with_details_for_the_team_only(
     app, team, user_factory, api_login
 ):
