@@ -1,6 +1,6 @@
 """Imports every model so the metadata (Alembic, create_all) sees all tables."""
 
-from conduct.audit.models import AuditEvent
+from conduct.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf
 from conduct.auth.models import RecoveryCode, User, UserMission, UserRole, WebSession
 from conduct.cases.models import (
     Attachment,
@@ -21,7 +21,9 @@ from conduct.crypto.models import DataKey
 
 __all__ = [
     "Attachment",
+    "AuditCheckpoint",
     "AuditEvent",
+    "AuditLeaf",
     "Case",
     "CaseRecusal",
     "CaseTeamMember",
