@@ -67,6 +67,7 @@ def _engine_options(settings: Settings) -> dict[str, Any]:
 def _init_extensions(app: Flask) -> None:
     from flask_migrate import Migrate
 
+    from conduct.audit import sealer
     from conduct.auth import guard
     from conduct.core import web
     from conduct.core.db import db
@@ -75,11 +76,13 @@ def _init_extensions(app: Flask) -> None:
     Migrate(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
     web.init_app(app)
     guard.init_app(app)
+    sealer.init_app(app)
 
 
 def _register_features(app: Flask) -> None:
     from conduct import models  # noqa: F401 - every table registered with the metadata
     from conduct.audit import api as audit_api
+    from conduct.audit import checkpoint_api as audit_checkpoint_api
     from conduct.audit import views as audit_views
     from conduct.auth import admin as auth_admin
     from conduct.auth import api as auth_api
@@ -107,6 +110,7 @@ def _register_features(app: Flask) -> None:
         cases_views.blueprint,
         audit_views.blueprint,
         audit_api.blueprint,
+        audit_checkpoint_api.blueprint,
     ):
         app.register_blueprint(blueprint)
 

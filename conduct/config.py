@@ -7,6 +7,7 @@ are those of brief section 6 (``CONDUCT_*``).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from conduct.core.db import normalise_database_url
 
 ENVIRONMENTS = ("development", "production", "testing")
+_AUDIT_ORIGIN = re.compile(r"^[!-*,-~]{1,200}$")  # printable ASCII, no space, no '+'
 _WEAK_SECRETS = {"", "dev", "development", "secret", "changeme", "change-me", "test"}
 MIN_SECRET_LENGTH = 32
 
@@ -57,6 +59,7 @@ class Settings:
     audit_working_hours: str = "07:00-19:00"
     audit_working_days: str = "mon,tue,wed,thu,fri"
     audit_timezone: str = "UTC"
+    audit_origin: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -166,6 +169,7 @@ def load_settings(
             values.get("CONDUCT_ATTACHMENT_MAX_BYTES", 20 * 1024 * 1024),
         ),
         **_audit_flag_settings(values),
+        audit_origin=values.get("CONDUCT_AUDIT_ORIGIN") or None,
     )
     check_settings(settings)
     return settings
@@ -257,6 +261,11 @@ def check_settings(settings: Settings) -> None:
         if value < 1:
             raise ConfigurationError(f"{name} must be at least 1")
     _check_audit_flag_settings(settings)
+    if settings.audit_origin is not None and not _AUDIT_ORIGIN.match(settings.audit_origin):
+        raise ConfigurationError(
+            "CONDUCT_AUDIT_ORIGIN must be printable ASCII without spaces or '+', such as "
+            "conduct.example.org/audit"
+        )
     if not settings.is_production:
         return
     secret = settings.secret_key

@@ -107,10 +107,17 @@ def _tune_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+READ_ONLY = {"conduct_read_only": True}
+
+
 @event.listens_for(Engine, "begin")
 def _begin_immediate(connection) -> None:
+    """SQLite transactions take the write lock up front, except on connections given the
+    :data:`READ_ONLY` execution options (long reads such as verifying the audit log), which
+    read a snapshot without holding writers back."""
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get("conduct_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import logging
 import re
 import uuid
 
-from flask import Flask, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -47,8 +47,14 @@ def _begin_request() -> None:
 
 
 def _commit_request(response):
-    """Commit the request's one transaction. A failure here becomes a 500, not a lost write."""
+    """Commit the request's one transaction. A failure here becomes a 500, not a lost write.
+
+    Then run the after-commit hooks (sealing the audit log): they see the request's writes
+    and must never fail it.
+    """
     db.session.commit()
+    for hook in current_app.extensions.get("conduct_after_commit", ()):
+        hook()
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.is_secure:
