@@ -1,0 +1,287 @@
+"""Verifying the audit log: recompute every leaf and the tree, check every signed checkpoint.
+
+A full check streams the leaves in index order joined to their events, recomputes each leaf
+hash from the event's columns, rebuilds the tree and compares its root, at each checkpoint's
+size, with the root that checkpoint signs; every checkpoint's signature is checked too. Since
+every signed root is recomputed from the same sequence of leaves, the checkpoints are also
+proved consistent with each other (each tree is a prefix of the next).
+
+An incremental check starts from a checkpoint the auditor trusts (kept from an earlier check
+or export): its signature is checked, then the stored tree at its size must still have its
+root (the stored frontier at that size must give it: a consistency proof), and only the later
+leaves are recomputed.
+
+The first problem in leaf order is reported with its leaf index. Where the change shows in the
+stored bookkeeping (an event edited, deleted, moved, or leaves missing) the index is exact;
+where someone rewrote events and leaf hashes alike, only the signed roots can tell, and the
+index is the first leaf after the last checkpoint that still matches. Events not sealed yet
+are counted and listed, not reported as a problem.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Connection
+
+from conduct.crypto.audit_signing import is_valid_checkpoint_signature
+
+from .checkpoints import latest_checkpoint
+from .logformat import (
+    EVENT_COLUMNS,
+    Frontier,
+    NoteError,
+    SignedNote,
+    encode_event_row,
+    key_id,
+    leaf_hash,
+    parse_note,
+)
+from .models import AuditCheckpoint, AuditEvent, AuditLeaf
+from .sealer import late_event_floor
+
+STREAM_BATCH = 20_000
+UNSEALED_SHOWN = 10
+
+_LEAF_COLUMNS_SQL = "l.leaf_index, l.event_id, l.leaf_hash, e.id IS NULL AS missing"
+_EVENT_COLUMNS_SQL = ", ".join(f"e.{name}" for name in EVENT_COLUMNS)
+LEAVES_QUERY = text(
+    f"SELECT {_LEAF_COLUMNS_SQL}, {_EVENT_COLUMNS_SQL} FROM audit_leaves l"  # noqa: S608 - constants
+    " LEFT JOIN audit_events e ON e.id = l.event_id"
+    " WHERE l.leaf_index >= :start ORDER BY l.leaf_index"
+)
+_UNSEALED_IDS = text(
+    "SELECT e.id FROM audit_events e WHERE e.id > :after"
+    " AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.event_id = e.id)"
+    " ORDER BY e.id LIMIT :limit"
+)
+
+
+class TrustedCheckpointError(ValueError):
+    """The checkpoint given as trusted is not a valid checkpoint of this log."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    index: int
+    message: str
+
+
+@dataclass
+class VerifyReport:
+    started_at: int = 0
+    tree_size: int = 0
+    checkpoints_checked: int = 0
+    root: bytes | None = None
+    unsealed: int = 0
+    unsealed_ids: list[int] = field(default_factory=list)
+    problem: Problem | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+
+@dataclass(frozen=True)
+class _SignedRoot:
+    size: int
+    root: bytes
+    source: str  # "checkpoint N" or "the trusted checkpoint"
+
+
+class LogVerifier:
+    """One verification run over ``connection`` (a read snapshot) with the log's public key."""
+
+    def __init__(self, connection: Connection, public_key: bytes, origin: str):
+        self.connection = connection
+        self.public_key = public_key
+        self.origin = origin
+        self.key_id = key_id(origin, public_key)
+        self.report = VerifyReport()
+
+    # --- Checkpoints ---
+
+    def check_note(self, note_text: str) -> tuple[SignedNote | None, str | None]:
+        """The parsed note, or the reason it is not a valid checkpoint of this log."""
+        try:
+            note = parse_note(note_text)
+        except NoteError as error:
+            return None, str(error)
+        if note.checkpoint.origin != self.origin:
+            return None, f"its origin is {note.checkpoint.origin!r}, not {self.origin!r}"
+        signature = note.signature_by(self.origin, self.key_id)
+        if signature is None:
+            return None, "it carries no signature by this log's key"
+        if not is_valid_checkpoint_signature(self.public_key, note.body, signature):
+            return None, "its signature is not valid"
+        return note, None
+
+    def stored_roots(self, after: int) -> tuple[list[_SignedRoot], Problem | None]:
+        """The signed roots of the stored checkpoints larger than ``after``, checked."""
+        rows = self.connection.execute(
+            select(AuditCheckpoint.tree_size, AuditCheckpoint.root_hash, AuditCheckpoint.note)
+            .where(AuditCheckpoint.tree_size > after)
+            .order_by(AuditCheckpoint.tree_size)
+        ).all()
+        roots, previous = [], after
+        for size, root_hash, note_text in rows:
+            note, reason = self.check_note(note_text)
+            if note is None:
+                return roots, Problem(previous, f"checkpoint {size}: {reason}")
+            if note.checkpoint.size != size or note.checkpoint.root != bytes(root_hash):
+                return roots, Problem(
+                    previous, f"checkpoint {size}: its note and its stored size or root differ"
+                )
+            roots.append(_SignedRoot(size, note.checkpoint.root, f"checkpoint {size}"))
+            previous = size
+        return roots, None
+
+    # --- Leaves ---
+
+    def stream(
+        self,
+        frontier: Frontier,
+        roots: list[_SignedRoot],
+        stop_at: int | None,
+        progress: Callable[[int], None] | None,
+    ) -> Problem | None:
+        """Recompute the leaves from ``frontier.size`` on; the first problem, or None."""
+        pending = iter(roots)
+        next_root = next(pending, None)
+        last_good = frontier.size
+        result = self.connection.execution_options(
+            stream_results=True, yield_per=STREAM_BATCH
+        ).execute(LEAVES_QUERY, {"start": frontier.size})
+        for rows in result.partitions():
+            for row in rows:
+                index = frontier.size
+                if stop_at is not None and index >= stop_at:
+                    return None
+                recomputed, problem = self._check_leaf(index, row)
+                if problem is not None:
+                    return problem
+                frontier.append(recomputed)
+                while next_root is not None and next_root.size == frontier.size:
+                    if frontier.root() != next_root.root:
+                        return Problem(
+                            last_good,
+                            f"{next_root.source} signs a root that leaves {last_good} to "
+                            f"{next_root.size - 1} no longer give: one of them was changed, "
+                            "removed, inserted or moved",
+                        )
+                    self.report.checkpoints_checked += 1
+                    last_good = next_root.size
+                    next_root = next(pending, None)
+            if progress is not None:
+                progress(len(rows))
+        result.close()
+        self.report.tree_size = frontier.size
+        self.report.root = frontier.root()
+        return None
+
+    @staticmethod
+    def _check_leaf(index: int, row) -> tuple[bytes, Problem | None]:
+        """The leaf hash recomputed from the event, or the problem with this leaf."""
+        leaf_index, event_id, stored_hash, missing = row[:4]
+        if leaf_index != index:
+            return b"", Problem(index, f"leaf {index} is missing (the next is {leaf_index})")
+        if missing:
+            return b"", Problem(index, f"leaf {index}: event {event_id} is missing")
+        try:
+            recomputed = leaf_hash(encode_event_row(row[4:]))
+        except (TypeError, ValueError):
+            recomputed = b""
+        if recomputed != bytes(stored_hash):
+            return b"", Problem(index, f"leaf {index}: event {event_id} was changed after sealing")
+        return recomputed, None
+
+    # --- Unsealed events ---
+
+    def count_unsealed(self, sealed_after: int) -> None:
+        """How many events have no leaf (exact); the first few ids above ``sealed_after``."""
+        total = self.connection.scalar(select(func.count()).select_from(AuditEvent))
+        leaves = self.connection.scalar(select(func.count()).select_from(AuditLeaf))
+        self.report.unsealed = max(0, total - leaves)
+        if self.report.unsealed:
+            self.report.unsealed_ids = list(
+                self.connection.scalars(
+                    _UNSEALED_IDS, {"after": sealed_after, "limit": UNSEALED_SHOWN}
+                )
+            )
+
+
+def verify_log(
+    connection: Connection,
+    public_key: bytes,
+    origin: str,
+    *,
+    trusted_note: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> VerifyReport:
+    """Verify the stored log, fully or from ``trusted_note``; the report names any problem.
+
+    Raises TrustedCheckpointError if ``trusted_note`` is not a valid checkpoint of this log.
+    """
+    verifier = LogVerifier(connection, public_key, origin)
+    report = verifier.report
+    frontier, trusted = Frontier(), None
+    if trusted_note is not None:
+        trusted = _trusted_root(verifier, trusted_note)
+        frontier = _stored_frontier(connection, trusted) or Frontier()
+        if frontier.size == 0:
+            report.notes.append(
+                f"the stored tree at size {trusted.size} does not give the trusted root: "
+                "every leaf is checked"
+            )
+    report.started_at = frontier.size
+    roots, note_problem = verifier.stored_roots(frontier.size)
+    if trusted is not None and trusted.size > frontier.size:
+        roots = sorted([*roots, trusted], key=lambda root: root.size)
+    stop_at = None if note_problem is None else note_problem.index
+    report.problem = verifier.stream(frontier, roots, stop_at, progress) or note_problem
+    if report.problem is None:
+        report.problem = _count_problem(report.tree_size, report.started_at, roots)
+    verifier.count_unsealed(_late_event_floor(connection))
+    return report
+
+
+def _trusted_root(verifier: LogVerifier, note_text: str) -> _SignedRoot:
+    note, reason = verifier.check_note(note_text)
+    if note is None:
+        raise TrustedCheckpointError(f"the trusted checkpoint is not one of this log: {reason}")
+    checkpoint = note.checkpoint
+    return _SignedRoot(checkpoint.size, checkpoint.root, "the trusted checkpoint")
+
+
+def _stored_frontier(connection: Connection, trusted: _SignedRoot) -> Frontier | None:
+    """The stored frontier at the trusted size, if it still gives the trusted root."""
+    stored = connection.scalar(
+        select(AuditCheckpoint.frontier).where(AuditCheckpoint.tree_size == trusted.size)
+    )
+    if stored is None:
+        return None
+    try:
+        frontier = Frontier.from_bytes(trusted.size, bytes(stored))
+    except ValueError:
+        return None
+    return frontier if frontier.root() == trusted.root else None
+
+
+def _count_problem(leaves: int, start: int, roots: list[_SignedRoot]) -> Problem | None:
+    """Leaves missing at the end, or leaves beyond the last checkpoint."""
+    covered = max((root.size for root in roots), default=start)
+    if leaves < covered:
+        return Problem(
+            leaves, f"leaf {leaves} is missing: checkpoints cover {covered} leaves, {leaves} exist"
+        )
+    if leaves > covered:
+        return Problem(covered, f"leaf {covered} was added without a signed checkpoint")
+    return None
+
+
+def _late_event_floor(connection: Connection) -> int:
+    latest = latest_checkpoint(connection)
+    return 0 if latest is None else late_event_floor(connection, latest.created_at)
