@@ -22,9 +22,10 @@ from conduct.crypto.audit_signing import audit_public_key, audit_public_key_pem
 from . import logformat
 from .checkpoints import latest_checkpoint, log_origin
 from .events import record
-from .logformat import encode_event_row, verifier_key
+from .logformat import verifier_key
 from .models import AuditCheckpoint
-from .verify import LEAVES_QUERY, STREAM_BATCH
+from .rows import leaves_with_events, row_encoder
+from .verify import STREAM_BATCH
 
 README = """\
 Conduct audit log export
@@ -94,24 +95,23 @@ def record_export(actor) -> None:
 def _write_events(connection, path: Path, size: int, progress) -> int:
     """One canonical line per leaf below ``size``, line i for leaf i; ``null`` for a leaf or an
     event that is gone (the verifier then says where)."""
-    result = connection.execution_options(stream_results=True, yield_per=STREAM_BATCH).execute(
-        LEAVES_QUERY, {"start": 0}
-    )
+    query = leaves_with_events(connection.dialect.name)
+    encode = row_encoder(connection.dialect.name)
+    result = connection.execution_options(stream_results=True).execute(query, {"start": 0})
     written = 0
-    with path.open("wb") as handle:
-        for rows in result.partitions():
+    with result, path.open("wb") as handle:
+        for rows in result.partitions(STREAM_BATCH):
             for row in rows:
                 if row[0] >= size:
                     break
                 while written < row[0]:
                     handle.write(b"null\n")
                     written += 1
-                handle.write(b"null" if row[3] else encode_event_row(row[4:]))
+                handle.write(b"null" if row[3] else encode(row[4:]))
                 handle.write(b"\n")
                 written += 1
             if progress is not None:
                 progress(len(rows))
-    result.close()
     return written
 
 

@@ -49,7 +49,8 @@ class AuditLeaf(db.Model):
 
     __tablename__ = "audit_leaves"
 
-    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # On SQLite an INTEGER primary key is the row id: the leaves are stored in index order.
+    leaf_index: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=False)
     event_id: Mapped[int] = mapped_column(BigInteger, unique=True)
     leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
 
@@ -65,7 +66,7 @@ class AuditCheckpoint(db.Model):
 
     __tablename__ = "audit_checkpoints"
 
-    tree_size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    tree_size: Mapped[int] = mapped_column(EventId, primary_key=True, autoincrement=False)
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     frontier: Mapped[bytes] = mapped_column(LargeBinary)
     max_event_id: Mapped[int] = mapped_column(BigInteger)

@@ -28,8 +28,15 @@ from conduct.core.db import READ_ONLY, db, utcnow
 from conduct.crypto.audit_signing import audit_public_key, sign_checkpoint
 
 from .checkpoints import latest_checkpoint, log_origin
-from .logformat import EVENT_COLUMNS, Checkpoint, Frontier, encode_event_row, leaf_hash, signed_note
+from .logformat import (
+    EVENT_COLUMNS,
+    Checkpoint,
+    Frontier,
+    leaf_hash,
+    signed_note,
+)
 from .models import AuditCheckpoint, AuditLeaf
+from .rows import row_encoder, unsealed_events
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +49,6 @@ BATCH = 10_000
 # every event.
 LATE_EVENT_HORIZON = timedelta(hours=1)
 
-_EVENT_COLUMNS_SQL = ", ".join(f"e.{name}" for name in EVENT_COLUMNS)
-_UNSEALED = text(
-    f"SELECT {_EVENT_COLUMNS_SQL} FROM audit_events e WHERE e.id > :after"  # noqa: S608 - constants
-    " AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.event_id = e.id)"
-    " ORDER BY e.id LIMIT :limit"
-)
 _ID = EVENT_COLUMNS.index("id")
 
 
@@ -74,14 +75,15 @@ def seal(connection: Connection, *, wait: bool = True, thorough: bool = True) ->
     frontier = _frontier_of(latest)
     max_event_id = 0 if latest is None else latest.max_event_id
     after = 0 if thorough or latest is None else late_event_floor(connection, latest.created_at)
-    sealed = 0
+    dialect = connection.dialect.name
+    sealed, query, encode = 0, unsealed_events(dialect), row_encoder(dialect)
     while True:
-        rows = connection.execute(_UNSEALED, {"after": after, "limit": BATCH}).all()
+        rows = connection.execute(query, {"after": after, "limit": BATCH}).all()
         if not rows:
             break
         leaves = []
         for row in rows:
-            digest = leaf_hash(encode_event_row(row))
+            digest = leaf_hash(encode(row))
             leaves.append({"leaf_index": frontier.size, "event_id": row[_ID], "leaf_hash": digest})
             frontier.append(digest)
         connection.execute(insert(AuditLeaf), leaves)

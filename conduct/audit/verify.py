@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from hashlib import sha256
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
@@ -30,28 +31,19 @@ from conduct.crypto.audit_signing import is_valid_checkpoint_signature
 
 from .checkpoints import latest_checkpoint
 from .logformat import (
-    EVENT_COLUMNS,
     Frontier,
     NoteError,
     SignedNote,
-    encode_event_row,
     key_id,
-    leaf_hash,
     parse_note,
 )
 from .models import AuditCheckpoint, AuditEvent, AuditLeaf
+from .rows import leaves_with_events, row_encoder
 from .sealer import late_event_floor
 
 STREAM_BATCH = 20_000
 UNSEALED_SHOWN = 10
 
-_LEAF_COLUMNS_SQL = "l.leaf_index, l.event_id, l.leaf_hash, e.id IS NULL AS missing"
-_EVENT_COLUMNS_SQL = ", ".join(f"e.{name}" for name in EVENT_COLUMNS)
-LEAVES_QUERY = text(
-    f"SELECT {_LEAF_COLUMNS_SQL}, {_EVENT_COLUMNS_SQL} FROM audit_leaves l"  # noqa: S608 - constants
-    " LEFT JOIN audit_events e ON e.id = l.event_id"
-    " WHERE l.leaf_index >= :start ORDER BY l.leaf_index"
-)
 _UNSEALED_IDS = text(
     "SELECT e.id FROM audit_events e WHERE e.id > :after"
     " AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.event_id = e.id)"
@@ -149,54 +141,61 @@ class LogVerifier:
         progress: Callable[[int], None] | None,
     ) -> Problem | None:
         """Recompute the leaves from ``frontier.size`` on; the first problem, or None."""
+        query = leaves_with_events(self.connection.dialect.name)
+        streaming = self.connection.execution_options(stream_results=True)
+        with streaming.execute(query, {"start": frontier.size}) as result:
+            problem = self._walk(result, frontier, roots, stop_at, progress)
+        if problem is None:
+            self.report.tree_size = frontier.size
+            self.report.root = frontier.root()
+        return problem
+
+    def _walk(self, result, frontier, roots, stop_at, progress) -> Problem | None:
+        """The loop over every leaf, kept tight: it runs a million times per million events."""
         pending = iter(roots)
         next_root = next(pending, None)
-        last_good = frontier.size
-        result = self.connection.execution_options(
-            stream_results=True, yield_per=STREAM_BATCH
-        ).execute(LEAVES_QUERY, {"start": frontier.size})
-        for rows in result.partitions():
+        next_size = -1 if next_root is None else next_root.size
+        last_good = index = frontier.size
+        limit = -1 if stop_at is None else stop_at
+        append, encode = frontier.append, row_encoder(self.connection.dialect.name)
+        for rows in result.partitions(STREAM_BATCH):
             for row in rows:
-                index = frontier.size
-                if stop_at is not None and index >= stop_at:
+                if index == limit:
                     return None
-                recomputed, problem = self._check_leaf(index, row)
-                if problem is not None:
-                    return problem
-                frontier.append(recomputed)
-                while next_root is not None and next_root.size == frontier.size:
+                if row[0] != index or row[3]:
+                    return self._leaf_problem(index, row)
+                try:
+                    digest = sha256(b"\x00" + encode(row[4:])).digest()
+                except (TypeError, ValueError):  # a value no event could hold
+                    return self._leaf_problem(index, row)
+                if digest != row[2]:
+                    return self._leaf_problem(index, row)
+                append(digest)
+                index += 1
+                while index == next_size:
                     if frontier.root() != next_root.root:
                         return Problem(
                             last_good,
                             f"{next_root.source} signs a root that leaves {last_good} to "
-                            f"{next_root.size - 1} no longer give: one of them was changed, "
+                            f"{index - 1} no longer give: one of them was changed, "
                             "removed, inserted or moved",
                         )
                     self.report.checkpoints_checked += 1
-                    last_good = next_root.size
+                    last_good = index
                     next_root = next(pending, None)
+                    next_size = -1 if next_root is None else next_root.size
             if progress is not None:
                 progress(len(rows))
-        result.close()
-        self.report.tree_size = frontier.size
-        self.report.root = frontier.root()
         return None
 
     @staticmethod
-    def _check_leaf(index: int, row) -> tuple[bytes, Problem | None]:
-        """The leaf hash recomputed from the event, or the problem with this leaf."""
-        leaf_index, event_id, stored_hash, missing = row[:4]
+    def _leaf_problem(index: int, row) -> Problem:
+        leaf_index, event_id, _stored_hash, missing = row[:4]
         if leaf_index != index:
-            return b"", Problem(index, f"leaf {index} is missing (the next is {leaf_index})")
+            return Problem(index, f"leaf {index} is missing (the next is {leaf_index})")
         if missing:
-            return b"", Problem(index, f"leaf {index}: event {event_id} is missing")
-        try:
-            recomputed = leaf_hash(encode_event_row(row[4:]))
-        except (TypeError, ValueError):
-            recomputed = b""
-        if recomputed != bytes(stored_hash):
-            return b"", Problem(index, f"leaf {index}: event {event_id} was changed after sealing")
-        return recomputed, None
+            return Problem(index, f"leaf {index}: event {event_id} is missing")
+        return Problem(index, f"leaf {index}: event {event_id} was changed after sealing")
 
     # --- Unsealed events ---
 

@@ -63,7 +63,12 @@ def _drop_triggers(dialect: str, table: str) -> None:
 def upgrade():
     op.create_table(
         "audit_leaves",
-        sa.Column("leaf_index", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column(
+            "leaf_index",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.Column("event_id", sa.BigInteger(), nullable=False),
         sa.Column("leaf_hash", sa.LargeBinary(length=32), nullable=False),
         sa.PrimaryKeyConstraint("leaf_index", name=op.f("pk_audit_leaves")),
@@ -71,7 +76,12 @@ def upgrade():
     )
     op.create_table(
         "audit_checkpoints",
-        sa.Column("tree_size", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column(
+            "tree_size",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=False,
+            nullable=False,
+        ),
         sa.Column("root_hash", sa.LargeBinary(length=32), nullable=False),
         sa.Column("frontier", sa.LargeBinary(), nullable=False),
         sa.Column("max_event_id", sa.BigInteger(), nullable=False),

@@ -8,8 +8,9 @@ from conduct.audit import record
 from conduct.audit.append_only import drop_statements
 from conduct.audit.checkpoints import log_origin
 from conduct.audit.cli import snapshot
-from conduct.audit.logformat import EVENT_COLUMNS, encode_event_row, leaf_hash
+from conduct.audit.logformat import leaf_hash
 from conduct.audit.models import APPEND_ONLY_TABLES
+from conduct.audit.rows import event_columns, row_encoder
 from conduct.audit.sealer import seal
 from conduct.audit.verify import verify_log
 from conduct.core.db import db, unit_of_work
@@ -73,9 +74,9 @@ def event_at(index: int) -> int:
 
 def current_leaf_hash(event_id: int) -> bytes:
     """The leaf hash the event's present columns give (what a careful forger would store)."""
-    columns = ", ".join(EVENT_COLUMNS)
     with db.engine.connect() as connection:
+        columns = event_columns(connection.dialect.name)
         row = connection.execute(
-            text(f"SELECT {columns} FROM audit_events WHERE id = :id"), {"id": event_id}
+            text(f"SELECT {columns} FROM audit_events e WHERE e.id = :id"), {"id": event_id}
         ).one()
-    return leaf_hash(encode_event_row(row))
+        return leaf_hash(row_encoder(connection.dialect.name)(row))

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import random
+import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from conduct.audit.logformat import (
     EMPTY_ROOT,
+    EVENT_COLUMNS,
     Checkpoint,
     Frontier,
     NoteError,
+    canonical_event,
     canonical_time,
     encode_event,
     inclusion_proof,
@@ -137,3 +142,23 @@ def test_a_signed_note_has_the_c2sp_layout_and_parses_back():
 def test_malformed_notes_are_refused(text):
     with pytest.raises(NoteError):
         parse_note(text)
+
+
+def test_the_fast_encoding_is_exactly_json_dumps_of_the_documented_object():
+    """docs/audit.md defines the encoding as json.dumps with sorted keys and no spaces."""
+    rng = random.Random(7)
+    alphabet = 'az09_.:-"\\/\n\t\x00\x7féà€\U0001f600 '
+    for _ in range(300):
+        event = {
+            name: "".join(rng.choices(alphabet, k=rng.randrange(12))) for name in EVENT_COLUMNS
+        }
+        event.update(
+            id=rng.randrange(1, 10**12),
+            actor_id=uuid.uuid4() if rng.random() < 0.5 else None,
+            case_id=uuid.uuid4().hex if rng.random() < 0.5 else None,
+            occurred_at=datetime(2026, 1, 1, tzinfo=UTC)
+            + timedelta(microseconds=rng.getrandbits(40)),
+            request_id=None,
+        )
+        documented = json.dumps(canonical_event(event), sort_keys=True, separators=(",", ":"))
+        assert encode_event(event) == documented.encode("ascii")

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from conduct.audit.checkpoints import log_origin
 from conduct.audit.logformat import (
     Checkpoint,
-    encode_event_row,
+    encode_event,
     inclusion_proof,
     is_included,
     key_id,
@@ -58,9 +58,7 @@ def test_each_leaf_hash_is_the_canonical_encoding_of_its_event(work):
     events = db.session.execute(select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
     leaves = db.session.execute(select(AuditLeaf).order_by(AuditLeaf.leaf_index)).scalars().all()
     assert [leaf.event_id for leaf in leaves] == [event.id for event in events]
-    encoding = encode_event_row(
-        [getattr(events[0], name) for name in sorted(c.key for c in AuditEvent.__table__.c)]
-    )
+    encoding = encode_event({c.key: getattr(events[0], c.key) for c in AuditEvent.__table__.c})
     assert encoding.startswith(b'{"action":"test.event","actor_id":null,')
     assert b'"occurred_at":"20' in encoding and encoding.count(b'Z"') == 1
     assert leaves[0].leaf_hash == leaf_hash(encoding)
