@@ -116,15 +116,24 @@ def event_filter(query: Mapping[str, Any]) -> EventFilter:
     if query.get("actor") is not None:
         values["actor_id"] = resolve_actor(query["actor"])
     case = query.get("case")
-    if case is not None:
-        key = "case_reference" if REFERENCE.match(case) else "case_id"
-        values[key] = case if key == "case_reference" else uuid.UUID(case)
+    if case is not None and REFERENCE.match(case):
+        # The case id is indexed in the log; the reference is kept for the read's own event.
+        values["case_reference"] = case
+        values["case_id"] = case_id_of(case)
+    elif case is not None:
+        values["case_id"] = uuid.UUID(case)
     action = query.get("action")
     if action is not None:
         prefix = action.removesuffix("*")
         key = "action_prefix" if prefix.endswith(".") else "action"
         values[key] = prefix
     return EventFilter(**values)
+
+
+def case_id_of(reference: str) -> uuid.UUID | None:
+    """The id of the case with this reference, if there is one (every event naming a case
+    carries both its id and its reference)."""
+    return db.session.scalar(select(Case.id).where(Case.reference == reference))
 
 
 def _record_read(action: str, auditor, filters: EventFilter, extra: tuple[str, ...] = ()):
@@ -296,7 +305,11 @@ def case_access(auditor, reference: str) -> CaseAccess:
     Refusals on the case (out of scope, recused) count too, in ``refused``. Audited as
     ``audit.case_access.read`` on the case.
     """
-    case_id = db.session.scalar(select(Case.id).where(Case.reference == reference))
+    case_id = case_id_of(reference)
+    # By the indexed case id when the case exists; by reference for a case that does not.
+    on_case = (
+        AuditEvent.case_reference == reference if case_id is None else AuditEvent.case_id == case_id
+    )
     grouped = db.session.execute(
         select(
             AuditEvent.actor_id,
@@ -306,7 +319,7 @@ def case_access(auditor, reference: str) -> CaseAccess:
             func.max(AuditEvent.occurred_at),
             func.count(),
         )
-        .where(AuditEvent.case_reference == reference)
+        .where(on_case)
         .group_by(AuditEvent.actor_id, AuditEvent.action, AuditEvent.outcome)
     ).all()
     accounts: dict[uuid.UUID | None, AccountAccess] = {}

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from conduct.audit.models import AuditEvent
-from conduct.core.db import db
+from conduct.core.db import db, unit_of_work
 from tests.audit.conftest import case_ref, moment
+from tests.factories import make_case
 
 PAST = {"since": "2026-03-01", "until": "2026-03-31"}
 
@@ -308,3 +309,26 @@ def test_answers_match_the_openapi_spec(app, people, past, api_login):
         csv_answer.mimetype
         in spec["paths"]["/api/v1/audit/events.csv"]["get"]["responses"]["200"]["content"]
     )
+
+
+def test_a_real_case_is_found_by_reference_or_id(app, people, user_factory, api_login):
+    with app.app_context(), unit_of_work():
+        case = make_case()
+        reference, case_id = case.reference, case.id
+    officer_id, officer_email = user_factory(roles=("officer",), missions=("MINUSCA",))
+    officer = app.test_client()
+    assert api_login(officer, officer_id).status_code == 200
+    assert officer.get(f"/api/v1/cases/{reference}").status_code == 200
+    by_reference = _get(people, case=reference, action="case.").get_json()["items"]
+    assert [item["action"] for item in by_reference] == ["case.read", "case.create"]
+    by_id = _get(people, case=str(case_id), action="case.")
+    assert _ids(by_id) == [item["id"] for item in by_reference]
+    access = people.auditor.get(f"/api/v1/audit/cases/{reference}/access").get_json()
+    assert access["case_id"] == str(case_id)
+    rows = {row["actor_email"]: row["actions"] for row in access["accounts"]}
+    assert rows == {
+        officer_email: {"case.read": 1},
+        None: {"case.create": 1},
+        # The auditor's two lists filtered on the case are reads of the case's log.
+        people.auditor_email: {"audit.events.read": 2},
+    }
