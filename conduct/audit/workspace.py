@@ -173,9 +173,13 @@ def _after_cursor(cursor: str):
         moment = EPOCH + timedelta(microseconds=micros)
     except OverflowError:
         raise ValidationFailed.of({"cursor": ["not a cursor of this list"]}) from None
-    return or_(
-        AuditEvent.occurred_at < moment,
-        and_(AuditEvent.occurred_at == moment, AuditEvent.id < event_id),
+    # The first condition alone lets the database walk the occurred_at index from the cursor.
+    return and_(
+        AuditEvent.occurred_at <= moment,
+        or_(
+            AuditEvent.occurred_at < moment,
+            and_(AuditEvent.occurred_at == moment, AuditEvent.id < event_id),
+        ),
     )
 
 
