@@ -94,6 +94,7 @@ def _register_features(app: Flask) -> None:
     from conduct.cases import views as cases_views
     from conduct.cases import workflow_api as cases_workflow_api
     from conduct.core import api_docs, health
+    from conduct.reports import api as reports_api
 
     for blueprint in (
         health.blueprint,
@@ -111,6 +112,7 @@ def _register_features(app: Flask) -> None:
         audit_views.blueprint,
         audit_api.blueprint,
         audit_checkpoint_api.blueprint,
+        reports_api.blueprint,
     ):
         app.register_blueprint(blueprint)
 

@@ -63,6 +63,7 @@ SAMPLES = {
     "code": lambda world: "UNDOF",
     "mission": lambda world: "UNDOF",
     "filename": lambda world: "conduct.css",
+    "table": lambda world: "allegations",
 }
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}

@@ -1,0 +1,249 @@
+"""Report answers: computed once per state of the data, cut per request, always audited.
+
+Computing a table reads and opens every row it needs (see :mod:`.facts`), counts every cell a
+user could ask for and decides suppression for all of them at once (:mod:`.disclosure`). The
+result is kept in an in-process cache holding *published* cells only (suppressed ones are
+already blanked), keyed by a fingerprint of the data: the number of rows and the latest
+``updated_at`` of cases and of every child table that feeds a table, read from plain columns in
+one query. A change made by any application process changes the fingerprint, so the next
+request computes afresh. Timeliness is also keyed by today's date (overdue changes with it).
+
+Every answer, computed or cached, writes a ``report.view`` or ``report.export`` audit event
+naming the table and the dimensions asked for (never a count).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import combinations, product
+from typing import Any
+
+import numpy as np
+from flask import current_app
+from sqlalchemy import func, select
+
+from conduct.audit import record
+from conduct.cases.deadlines import DeadlineRules
+from conduct.cases.models import Case, Finding, Person, Referral, StatusChange
+from conduct.core.db import db
+from conduct.core.errors import NotFound, ValidationFailed
+
+from . import disclosure, facts, timeliness
+from .tables import (
+    ALLEGATIONS,
+    TABLES,
+    TIMELINESS,
+    YEAR,
+    DimensionSet,
+    TableSpec,
+    count_cells,
+)
+
+HIDDEN = -1
+_WATCHED = (Case, Person, Referral, Finding, StatusChange)
+
+
+@dataclass
+class ComputedTable:
+    """A table's published cells: counts per reachable dimension set, HIDDEN where
+    suppressed; for timeliness also its measures (NaN where not published)."""
+
+    spec: TableSpec
+    domains: dict[str, tuple]
+    published: dict[DimensionSet, np.ndarray]
+    measures: dict[DimensionSet, dict[str, np.ndarray]] = field(default_factory=dict)
+
+
+@dataclass
+class _Cache:
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    entries: dict[tuple, tuple[tuple, ComputedTable]] = field(default_factory=dict)
+
+
+_cache = _Cache()
+
+
+def clear_cache() -> None:
+    with _cache.lock:
+        _cache.entries.clear()
+
+
+def data_fingerprint() -> tuple:
+    """Row counts and latest change of every table statistics read: plain columns only."""
+    parts = []
+    for model in _WATCHED:
+        parts += [
+            select(func.count()).select_from(model).scalar_subquery(),
+            select(func.max(model.updated_at)).scalar_subquery(),
+        ]
+    return tuple(db.session.execute(select(*parts)).one())
+
+
+def computed_table(name: str, threshold: int, today: date | None = None) -> ComputedTable:
+    """The table, from the cache when the data has not changed since it was computed."""
+    key = (name, threshold, today if name == TIMELINESS.name else None)
+    fingerprint = data_fingerprint()
+    with _cache.lock:
+        hit = _cache.entries.get(key)
+    if hit is not None and hit[0] == fingerprint:
+        return hit[1]
+    table = _compute(name, threshold, today)
+    with _cache.lock:
+        _cache.entries[key] = (fingerprint, table)
+    return table
+
+
+_POPULATIONS = {
+    "allegations": facts.allegations_population,
+    "victims": facts.victims_population,
+    "subjects": facts.subjects_population,
+}
+
+
+def _compute(name: str, threshold: int, today: date | None) -> ComputedTable:
+    if name == TIMELINESS.name:
+        return _compute_timeliness(threshold, today or date.today())
+    population = _POPULATIONS[name]()
+    counts = count_cells(population)
+    hidden = disclosure.decide(population, counts, threshold)
+    published = {dims: np.where(hidden[dims], HIDDEN, counts[dims]) for dims in counts}
+    return ComputedTable(population.spec, population.domains, published)
+
+
+def _compute_timeliness(threshold: int, today: date) -> ComputedTable:
+    """Reports by mission and year, with the allegations table's decisions on the same
+    cells, and the measures of the published ones."""
+    allegations = computed_table(ALLEGATIONS.name, threshold)
+    rules = DeadlineRules.from_settings(current_app.extensions["conduct_settings"])
+    cases, to_referral, to_finding, late = timeliness.case_measures(today, rules)
+    domains = {"mission": cases.missions, YEAR: cases.years}
+    shape = _shape_of(domains)
+    measures = timeliness.measure_cells(cases, to_referral, to_finding, late, shape)
+    published = {}
+    for dims, values in measures.items():
+        counts = allegations.published[dims]
+        published[dims] = counts
+        shown = counts != HIDDEN
+        for kind, behind in (("referral", "referred"), ("finding", "found")):
+            enough = shown & (values[behind] >= threshold)
+            for measure in (f"median_days_to_{kind}", f"p90_days_to_{kind}"):
+                values[measure] = np.where(enough, values[measure], np.nan)
+        values["share_overdue"] = np.where(shown, values["share_overdue"], np.nan)
+        del values["referred"], values["found"]
+    return ComputedTable(TIMELINESS, domains, published, measures)
+
+
+def _shape_of(domains):
+    def shape(dims: DimensionSet) -> tuple[int, ...]:
+        return tuple(len(domains[name]) for name in dims)
+
+    return shape
+
+
+# --- Answers ------------------------------------------------------------------------------------
+
+
+def table_spec(table: str) -> TableSpec:
+    """The table of that name, or 404."""
+    spec = TABLES.get(table)
+    if spec is None:
+        raise NotFound("no such report table; tables: " + ", ".join(TABLES))
+    return spec
+
+
+def check_request(table: str, by: list[str]) -> TableSpec:
+    """The table asked for (404 if unknown) after checking its dimensions (400 naming ``by``)."""
+    spec = table_spec(table)
+    known = ", ".join(spec.dimensions)
+    if not by or len(by) > 2:
+        raise ValidationFailed.of({"by": [f"give one or two dimensions of: {known}"]})
+    if len(set(by)) != len(by):
+        raise ValidationFailed.of({"by": ["a dimension is given twice"]})
+    unknown = [name for name in by if name not in spec.dimensions]
+    if unknown:
+        raise ValidationFailed.of({"by": [f"{table} has only these dimensions: {known}"]})
+    return spec
+
+
+def report_answer(
+    actor, table: str, by: list[str], year: int | None = None, *, export: bool = False
+) -> dict[str, Any]:
+    """One answer of the contract: ``{"table", "by", "year", "threshold", "rows", "total"}``.
+
+    Audited as ``report.view`` (or ``report.export``) with the table and the dimensions.
+    """
+    spec = check_request(table, by)
+    threshold = current_app.extensions["conduct_settings"].suppression_threshold
+    computed = computed_table(spec.name, threshold, date.today())
+    answer = answer_of(computed, by, year)
+    record(
+        "report.export" if export else "report.view",
+        actor=actor,
+        object_type="report",
+        object_id=spec.name,
+        fields=[spec.name, *by, *(["filter.year"] if year is not None else [])],
+    )
+    return {"table": spec.name, "by": list(by), "year": year, "threshold": threshold, **answer}
+
+
+def answer_of(computed: ComputedTable, by, year: int | None) -> dict[str, Any]:
+    """The rows and total of one answer, cut from a computed table (no audit: callers
+    that serve it to a user record the event)."""
+    total = _cell(computed, (), {}, year)
+    return {"rows": list(_rows(computed, by, year)), "total": total["count"]}
+
+
+def possible_requests(computed: ComputedTable):
+    """Every (by, year) a user can ask of the table: one or two dimensions (in the table's
+    order; the other order gives the same cells), each year or none."""
+    names = computed.spec.dimensions
+    choices = [(name,) for name in names] + list(combinations(names, 2))
+    for by in choices:
+        for year in (None, *computed.domains[YEAR]):
+            yield by, year
+
+
+def _shown_values(computed: ComputedTable, name: str) -> list[tuple[int, Any]]:
+    """(index, value) of a dimension's values; "not recorded" only when some unit has it."""
+    domain = computed.domains[name]
+    if name == YEAR or None not in domain:
+        return list(enumerate(domain))
+    counts = computed.published[computed.spec.order((name,))]
+    return [(at, value) for at, value in enumerate(domain) if value is not None or counts[at] != 0]
+
+
+def _rows(computed: ComputedTable, by: list[str], year: int | None):
+    choices = [_shown_values(computed, name) for name in by]
+    for picked in product(*choices):
+        chosen = dict(zip(by, picked, strict=True))
+        row = {name: value for name, (_, value) in chosen.items()}
+        if year is not None and YEAR in chosen and chosen[YEAR][1] != year:
+            continue
+        yield {**row, **_cell(computed, by, {n: at for n, (at, _) in chosen.items()}, year)}
+
+
+def _cell(computed: ComputedTable, by, positions: dict[str, int], year: int | None) -> dict:
+    spec = computed.spec
+    dims = spec.order((*by, *([YEAR] if year is not None else [])))
+    if year is not None and YEAR not in positions:
+        if year not in computed.domains[YEAR]:
+            return _empty(computed, dims)
+        positions = {**positions, YEAR: computed.domains[YEAR].index(year)}
+    index = tuple(positions[name] for name in dims)
+    count = int(computed.published[dims][index])
+    cell: dict[str, Any] = {"count": None if count == HIDDEN else count}
+    cell["suppressed"] = count == HIDDEN
+    for name, values in computed.measures.get(dims, {}).items():
+        value = float(values[index])
+        cell[name] = None if np.isnan(value) else round(value, 3)
+    return cell
+
+
+def _empty(computed: ComputedTable, dims) -> dict:
+    """A year nobody reported in: every count is zero (zeros are published)."""
+    cell: dict[str, Any] = {"count": 0, "suppressed": False}
+    for name in computed.measures.get((), {}):
+        cell[name] = None
+    return cell

@@ -1,0 +1,70 @@
+"""Timeliness: days to referral and to finding, share overdue, published only when safe."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from conduct.cases import items
+from conduct.core.db import unit_of_work
+from conduct.reports import services
+from tests.factories import make_case, make_user
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    services.clear_cache()
+    yield
+    services.clear_cache()
+
+
+def _refer(case, officer, days: int):
+    items.add_referral(
+        officer,
+        case,
+        {
+            "entity": "oios",
+            "purpose": "investigation",
+            "referred_on": case.received_on + timedelta(days=days),
+        },
+    )
+
+
+def test_medians_and_the_share_overdue(app):
+    received = date(2025, 3, 3)
+    with app.app_context(), unit_of_work():
+        officer = make_user()
+        for days in (1, 2, 3, 4, 10, 20):
+            _refer(make_case(officer, mission="MINUSCA", received_on=received), officer, days)
+        for _ in range(4):
+            make_case(mission="MINUSCA", received_on=received)  # never referred: overdue
+    with app.app_context(), unit_of_work():
+        table = services.computed_table("timeliness", 5, date(2026, 1, 1))
+        answer = services.answer_of(table, ("mission",), 2025)
+    row = next(r for r in answer["rows"] if r["mission"] == "MINUSCA")
+    assert row["count"] == 10 and not row["suppressed"]
+    assert row["median_days_to_referral"] == 3.5
+    assert row["p90_days_to_referral"] == 15.0
+    # Six referred cases wait for a finding (90 days, long past) and four for a referral.
+    assert row["share_overdue"] == 1.0
+    assert row["median_days_to_finding"] is None, "no finding yet"
+    others = [r for r in answer["rows"] if r["mission"] != "MINUSCA"]
+    assert all(r["count"] == 0 and r["median_days_to_referral"] is None for r in others)
+
+
+def test_measures_of_few_reports_are_not_published(app):
+    with app.app_context(), unit_of_work():
+        officer = make_user()
+        for days in (1, 2, 3):
+            _refer(
+                make_case(officer, mission="MINUSCA", received_on=date(2025, 3, 3)), officer, days
+            )
+        for _ in range(6):
+            make_case(mission="MINUSCA", received_on=date(2025, 4, 3))
+    with app.app_context(), unit_of_work():
+        table = services.computed_table("timeliness", 5, date(2026, 1, 1))
+        answer = services.answer_of(table, ("mission",), None)
+    row = next(r for r in answer["rows"] if r["mission"] == "MINUSCA")
+    assert row["count"] == 9
+    assert row["median_days_to_referral"] is None, "three referrals are too few to show"
