@@ -4,19 +4,25 @@ from __future__ import annotations
 
 from flask import Blueprint, g, jsonify, request
 
+from conduct.core.api_docs import documented
 from conduct.core.permissions import requires
 
 from . import services
-from .schemas import ReportQuery, query_arguments
+from .schemas import ReportOut, ReportPath, ReportQuery, query_arguments
 
 blueprint = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
 
 
 @blueprint.get("/<table>")
+@documented(query=ReportQuery, path=ReportPath, answer=ReportOut)
 @requires("report:view")
 def get_report(table: str):
-    """One table by one or two dimensions, optionally for one year; suppressed cells have
-    ``"count": null, "suppressed": true``."""
+    """One statistics table by one or two dimensions, optionally for one year.
+
+    Suppressed cells have ``"count": null, "suppressed": true``; no combination of answers
+    reveals them (docs/statistics.md). Each answer is audited (``report.view``).
+    """
     services.table_spec(table)
     query = ReportQuery().load(query_arguments(request.args))
-    return jsonify(services.report_answer(g.actor, table, query["by"], query["year"]))
+    answer = services.report_answer(g.actor, table, query["by"], query["year"])
+    return jsonify(ReportOut().dump(answer))

@@ -36,3 +36,30 @@ def query_arguments(args) -> dict:
     if "by" in args:
         data["by"] = args.getlist("by")
     return data
+
+
+class ReportPath(Schema):
+    table = fields.String(
+        required=True,
+        validate=validate.OneOf(["allegations", "victims", "subjects", "timeliness"]),
+        metadata={"description": "the statistics table"},
+    )
+
+
+class ReportOut(Schema):
+    """One answer: a row per combination of the dimensions' values, and the total."""
+
+    table = fields.String()
+    by = fields.List(fields.String(), metadata={"description": "the dimensions asked for"})
+    year = fields.Integer(allow_none=True, metadata={"description": "the year asked for"})
+    threshold = fields.Integer(metadata={"description": "cells below it are suppressed"})
+    rows = fields.List(
+        fields.Dict(keys=fields.String()),
+        metadata={
+            "description": "each row: its dimension values, count (null when suppressed), "
+            "suppressed; timeliness rows also carry their measures"
+        },
+    )
+    total = fields.Integer(
+        allow_none=True, metadata={"description": "units of the answer (null when suppressed)"}
+    )

@@ -175,3 +175,19 @@ def test_a_change_to_the_data_is_seen_by_the_next_answer(app, leader, seeded):
     after = _report(leader, "allegations", by="year")
     assert after["total"] == before["total"] + 5
     assert {row["year"]: row["count"] for row in after["rows"]}[2026] == 5
+
+
+def test_answers_match_the_openapi_description(app, seeded):
+    from tests.core.test_openapi import CheckedClient, _log_in
+
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    client = CheckedClient(app, spec)
+    with app.app_context(), unit_of_work():
+        from tests.factories import make_user
+
+        leader_id = make_user(("leadership",), ()).id
+    _log_in(app, client.client, leader_id)
+    assert client.get("/api/v1/reports/timeliness?by=mission&year=2024").status_code == 200
+    assert client.get("/api/v1/reports/subjects?by=nationality,action").status_code == 200
+    assert client.get("/api/v1/reports/victims?by=colour").status_code == 400
+    assert client.get("/api/v1/reports/people?by=mission").status_code == 404
