@@ -95,6 +95,7 @@ def _register_features(app: Flask) -> None:
     from conduct.cases import workflow_api as cases_workflow_api
     from conduct.core import api_docs, health
     from conduct.reports import api as reports_api
+    from conduct.reports import views as reports_views
 
     for blueprint in (
         health.blueprint,
@@ -113,6 +114,7 @@ def _register_features(app: Flask) -> None:
         audit_api.blueprint,
         audit_checkpoint_api.blueprint,
         reports_api.blueprint,
+        reports_views.blueprint,
     ):
         app.register_blueprint(blueprint)
 

@@ -46,9 +46,15 @@ Hidden = dict[DimensionSet, np.ndarray]
 MODES = ("both", "lower", "raise")  # directions a certificate allows, best first
 
 
-def decide(population: Population, counts: Counts, threshold: int) -> Hidden:
-    """The hidden cells of every reachable dimension set (True = suppressed)."""
-    return _Decider(population, counts, threshold).run()
+def decide(
+    population: Population, counts: Counts, threshold: int, sparse_share: float | None = None
+) -> Hidden:
+    """The hidden cells of every reachable dimension set (True = suppressed).
+
+    ``sparse_share`` (default SPARSE_SHARE; above 1 never) is the share of primary cells
+    above which a whole population is hidden without certificates."""
+    share = SPARSE_SHARE if sparse_share is None else sparse_share
+    return _Decider(population, counts, threshold, share).run()
 
 
 def is_possible(spec: TableSpec, dims: DimensionSet, index: tuple[int, ...], domains) -> bool:
@@ -76,18 +82,22 @@ class _Certificate:
 
 
 _BIG = float(1 << 40)
+MAX_ALTERNATIVES = 6  # other values tried per flipped dimension
+SPARSE_SHARE = 0.5  # share of primary cells above which a whole population is hidden
 
 
 class _Grid:
     """Corners of a change for every choice at once: numpy arrays whose axes are the
     choices (other values of the flipped dimensions, the shared year, one more pin)."""
 
-    def __init__(self, decider, value, flipped, axes, fixed):
+    def __init__(self, decider, value, flipped, axes, fixed, choices):
         self.decider = decider
         self.value = value
         self.flipped = flipped
         self.axes = axes
         self.fixed = fixed
+        # The values tried on each axis (indexes into the dimension's domain).
+        self.choices = choices
 
     def evaluate(self, sets, shape, pin: str | None = None):
         """Per mode: the cost of every choice (new hidden cells, then their sum) and whether
@@ -97,11 +107,6 @@ class _Grid:
         full = shape + ((len(decider.population.domains[pin]),) if pin is not None else ())
         costs = np.zeros(full)
         allowed = {mode: np.ones(full, dtype=bool) for mode in MODES}
-        for position, name in enumerate(self.flipped):
-            line = np.arange(full[position]) != self.value[name]
-            mask = line.reshape([-1 if i == position else 1 for i in range(ndim)])
-            for mode in MODES:
-                allowed[mode] &= mask
         for dims in sets:
             possible_cells = decider.possible.get(dims)
             for flips in product((0, 1), repeat=len(self.flipped)):
@@ -122,18 +127,20 @@ class _Grid:
         for name in dims:
             if name in flips and flips[name] or (name in self.axes and name not in flips):
                 axis = self.axes.index(name)
+                values = self.choices[name]
             elif name == pin:
                 axis = ndim - 1
+                values = np.arange(len(self.decider.population.domains[name]))
             else:
                 index.append(self.fixed.get(name, self.value.get(name)))
                 continue
-            size = len(self.decider.population.domains[name])
-            index.append(np.arange(size).reshape([-1 if i == axis else 1 for i in range(ndim)]))
+            index.append(values.reshape([-1 if i == axis else 1 for i in range(ndim)]))
         return tuple(index)
 
 
 class _Decider:
-    def __init__(self, population: Population, counts: Counts, threshold: int):
+    def __init__(self, population: Population, counts: Counts, threshold: int, share: float):
+        self.sparse_share = share
         self.population = population
         self.spec = population.spec
         self.counts = counts
@@ -165,6 +172,7 @@ class _Decider:
             for dims in self.sets:
                 self.hidden[dims] = np.asarray(self.counts[dims] > 0)
             return self.hidden
+        self._hide_sparse_populations()
         for cell in self._primary_cells():
             dims, index = cell
             if self.covered[dims][index]:
@@ -177,6 +185,28 @@ class _Decider:
                     self.hidden[target[0]][target[1]] = True
                     self.covered[target[0]][target[1]] = True
         return self.hidden
+
+    def _hide_sparse_populations(self) -> None:
+        """Where at least SPARSE_SHARE of a population's non-zero cells are primary, hide all
+        its non-zero cells at once: certificates would hide nearly as much, at great cost."""
+        multi = self.spec.multi_valued
+        populations = [((), None)]
+        if multi is not None:
+            populations += [((multi,), k) for k in range(len(self.population.domains[multi]))]
+        for anchor, value in populations:
+            primary = nonzero = 0
+            for dims in self.sets:
+                if (multi in dims) != bool(anchor):
+                    continue
+                counts, hidden = self.counts[dims], self.hidden[dims]
+                if anchor:
+                    position = dims.index(multi)
+                    counts = np.take(counts, value, axis=position)
+                    hidden = np.take(hidden, value, axis=position)
+                nonzero += int((counts > 0).sum())
+                primary += int(hidden.sum())
+            if nonzero and primary >= self.sparse_share * nonzero:
+                self._hide_population(anchor, () if not anchor else (value,))
 
     def _primary_cells(self) -> list[Cell]:
         """Primary cells, those of the most dimensions first (their certificates are small
@@ -192,19 +222,17 @@ class _Decider:
     # --- Certificates ---------------------------------------------------------------------
 
     def _certificate(self, cell: Cell) -> _Certificate | None:
-        """The cheapest certificate that flips as many of the cell's dimensions as possible
-        (flipping fewer pins the others at the cell's values, and touches bigger tables)."""
+        """A certificate that flips as many of the cell's dimensions as possible (flipping
+        fewer pins the others at the cell's values, and touches bigger tables): the cheapest
+        of the first choice of dimensions that has one."""
         dims, index = cell
         value = dict(zip(dims, index, strict=True))
         free = tuple(name for name in dims if name != self.spec.multi_valued)
         for size in range(len(free), -1, -1):
-            best = None
             for flipped in combinations(free, size):
                 found = self._flipping(value, flipped)
-                if found is not None and (best is None or found.rank() < best.rank()):
-                    best = found
-            if best is not None:
-                return best
+                if found is not None:
+                    return found
         return None
 
     def _flipping(self, value, flipped) -> _Certificate | None:
@@ -236,13 +264,20 @@ class _Decider:
             YEAR in s and len(set(s) & set(free_pins)) > 1 for s in supersets
         )
         axes = [*flipped, *([YEAR] if shared else [])]
-        shape = tuple(len(self.population.domains[name]) for name in axes)
+        choices = {name: self._alternatives(value, name) for name in flipped}
+        if shared:
+            choices[YEAR] = np.arange(len(self.population.domains[YEAR]))
+        shape = tuple(len(choices[name]) for name in axes)
+        if not all(shape):
+            return None
         independent = [name for name in free_pins if name not in axes]
-        grid = _Grid(self, value, flipped, axes, fixed)
+        grid = _Grid(self, value, flipped, axes, fixed, choices)
         base = [s for s in supersets if not set(s) & set(independent)]
         costs, allowed = grid.evaluate(base, shape)
         chosen_pins: dict[str, dict[str, np.ndarray]] = {}
         for name in independent:
+            if not any(possible.any() for possible in allowed.values()):
+                return None  # no choice left: the other pins cannot help
             sets = [s for s in supersets if name in s]
             pin_costs, pin_allowed = grid.evaluate(sets, shape, name)
             chosen_pins[name] = {}
@@ -258,7 +293,7 @@ class _Decider:
         # Both directions if possible; else the cheaper of the two one-way changes.
         mode = "both" if "both" in usable else min(usable, key=lambda m: totals[m].min())
         point = np.unravel_index(int(totals[mode].argmin()), shape)
-        picked = dict(zip(axes, (int(i) for i in point), strict=True))
+        picked = {name: int(choices[name][at]) for name, at in zip(axes, point, strict=True)}
         pins = dict(fixed)
         if shared:
             pins[YEAR] = picked.pop(YEAR)
@@ -300,6 +335,15 @@ class _Decider:
     def _cost(self, corners) -> tuple[int, int]:
         new = [(d, i, c) for d, i, _, c in corners if not self.hidden[d][i]]
         return len({(d, i) for d, i, _ in new}), sum(c for _, _, c in new)
+
+    def _alternatives(self, value, name) -> np.ndarray:
+        """Other values of a flipped dimension to try: those whose cell (the anchor cell with
+        this value swapped in) holds most units, at most MAX_ALTERNATIVES."""
+        dims = self.spec.order(value)
+        index = tuple(slice(None) if n == name else value[n] for n in dims)
+        neighbours = self.counts[dims][index]
+        order = np.argsort(-neighbours, kind="stable")
+        return order[order != value[name]][:MAX_ALTERNATIVES]
 
     def _unit_certificate(
         self, value, anchor, flipped, supersets, pins_needed

@@ -14,6 +14,8 @@ naming the table and the dimensions asked for (never a count).
 
 from __future__ import annotations
 
+import csv
+import io
 import threading
 from dataclasses import dataclass, field
 from datetime import date
@@ -70,15 +72,22 @@ def clear_cache() -> None:
         _cache.entries.clear()
 
 
-def data_fingerprint() -> tuple:
-    """Row counts and latest change of every table statistics read: plain columns only."""
+def _fingerprint_query():
     parts = []
     for model in _WATCHED:
         parts += [
             select(func.count()).select_from(model).scalar_subquery(),
             select(func.max(model.updated_at)).scalar_subquery(),
         ]
-    return tuple(db.session.execute(select(*parts)).one())
+    return select(*parts)
+
+
+_FINGERPRINT = _fingerprint_query()
+
+
+def data_fingerprint() -> tuple:
+    """Row counts and latest change of every table statistics read: plain columns only."""
+    return tuple(db.session.execute(_FINGERPRINT).one())
 
 
 def computed_table(name: str, threshold: int, today: date | None = None) -> ComputedTable:
@@ -168,11 +177,18 @@ def check_request(table: str, by: list[str]) -> TableSpec:
 
 
 def report_answer(
-    actor, table: str, by: list[str], year: int | None = None, *, export: bool = False
+    actor,
+    table: str,
+    by: list[str],
+    year: int | None = None,
+    *,
+    export: bool = False,
+    shown_as: str | None = None,
 ) -> dict[str, Any]:
     """One answer of the contract: ``{"table", "by", "year", "threshold", "rows", "total"}``.
 
-    Audited as ``report.view`` (or ``report.export``) with the table and the dimensions.
+    Audited as ``report.view`` (or ``report.export``) with the table and the dimensions, and
+    ``shown_as`` (``chart``) when the answer is drawn rather than listed.
     """
     spec = check_request(table, by)
     threshold = current_app.extensions["conduct_settings"].suppression_threshold
@@ -183,9 +199,37 @@ def report_answer(
         actor=actor,
         object_type="report",
         object_id=spec.name,
-        fields=[spec.name, *by, *(["filter.year"] if year is not None else [])],
+        fields=[
+            spec.name,
+            *by,
+            *(["filter.year"] if year is not None else []),
+            *([shown_as] if shown_as else []),
+        ],
     )
     return {"table": spec.name, "by": list(by), "year": year, "threshold": threshold, **answer}
+
+
+def report_csv(actor, table: str, by: list[str], year: int | None = None) -> str:
+    """The answer as CSV (one line per row; a suppressed count is empty). Audited as
+    ``report.export``."""
+    answer = report_answer(actor, table, by, year, export=True)
+    output = io.StringIO()
+    columns = list(answer["by"])
+    extra = [name for name in timeliness.MEASURES if answer["rows"] and name in answer["rows"][0]]
+    writer = csv.writer(output, lineterminator="\n")
+    writer.writerow([*columns, "count", "suppressed", *extra])
+    for row in answer["rows"]:
+        writer.writerow(
+            [
+                *("" if row[name] is None else row[name] for name in columns),
+                "" if row["count"] is None else row["count"],
+                "yes" if row["suppressed"] else "no",
+                *("" if row[name] is None else row[name] for name in extra),
+            ]
+        )
+    total = answer["total"]
+    writer.writerow(["total", *[""] * (len(columns) - 1), "" if total is None else total])
+    return output.getvalue()
 
 
 def answer_of(computed: ComputedTable, by, year: int | None) -> dict[str, Any]:
