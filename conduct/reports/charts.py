@@ -8,12 +8,17 @@ is served by our own route, so the page loads nothing from another origin.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any
 
 import pygal
 from pygal.style import Style
 
 from conduct import codes
+
+# pygal puts an import hook for its map plugins on sys.meta_path; it has no find_spec, so
+# every later import warns. No plugin is used here: take it off.
+sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, pygal.PluginImportFixer)]
 
 LABELS = {
     "category": codes.CATEGORY,

@@ -92,7 +92,8 @@ def data_fingerprint() -> tuple:
 
 def computed_table(name: str, threshold: int, today: date | None = None) -> ComputedTable:
     """The table, from the cache when the data has not changed since it was computed."""
-    key = (name, threshold, today if name == TIMELINESS.name else None)
+    # The database too: tests and tools run several applications in one process.
+    key = (str(db.engine.url), name, threshold, today if name == TIMELINESS.name else None)
     fingerprint = data_fingerprint()
     with _cache.lock:
         hit = _cache.entries.get(key)
