@@ -215,6 +215,7 @@ def people(app):
         other = make_user(("officer",), ("MINUSCA",))
         vetting = make_user(("vetting",), ())
         auditor = make_user(("auditor",), ())
+        leader = make_user(("leadership",), ())
         newcomer = make_user(("vetting",), (), enrolled=False)
         case = make_case()
         case.team.append(CaseTeamMember(user_id=officer.id))
@@ -224,6 +225,7 @@ def people(app):
             "other": other.id,
             "vetting": vetting.id,
             "auditor": auditor.id,
+            "leader": leader.id,
             "newcomer": newcomer.email,
             "reference": case.reference,
             "victim": victim.id,
@@ -392,3 +394,22 @@ def test_the_auditor_workspace_answers_as_documented(app, spec, people):
         seal_now()  # the spec's own request already took this process's look at the log
     checkpoint = client.get("/api/v1/audit/checkpoint")
     assert checkpoint.status_code == 200 and checkpoint.mimetype == "text/plain"
+
+
+@pytest.fixture
+def fresh_reports():
+    """Computed tables are kept per database name, which tests reuse: start and end without."""
+    from conduct.reports import services as reports
+
+    reports.clear_cache()
+    yield
+    reports.clear_cache()
+
+
+def test_statistics_answer_as_documented(app, spec, people, fresh_reports):
+    client = CheckedClient(app, spec)
+    _log_in(app, client.client, people["leader"])
+    table = client.get("/api/v1/reports/allegations?by=mission&by=category&year=2026")
+    assert table.status_code == 200 and table.get_json()["rows"]
+    assert client.get("/api/v1/reports/victims?by=colour").status_code == 400
+    assert client.get("/api/v1/reports/people?by=mission").status_code == 404
