@@ -44,6 +44,10 @@ from .sealer import late_event_floor
 STREAM_BATCH = 20_000
 UNSEALED_SHOWN = 10
 
+_COUNT_UNSEALED = text(
+    "SELECT count(*) FROM audit_events e WHERE e.id > :after"
+    " AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.event_id = e.id)"
+)
 _UNSEALED_IDS = text(
     "SELECT e.id FROM audit_events e WHERE e.id > :after"
     " AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.event_id = e.id)"
@@ -199,11 +203,19 @@ class LogVerifier:
 
     # --- Unsealed events ---
 
-    def count_unsealed(self, sealed_after: int) -> None:
-        """How many events have no leaf (exact); the first few ids above ``sealed_after``."""
-        total = self.connection.scalar(select(func.count()).select_from(AuditEvent))
-        leaves = self.connection.scalar(select(func.count()).select_from(AuditLeaf))
-        self.report.unsealed = max(0, total - leaves)
+    def count_unsealed(self, sealed_after: int, *, everywhere: bool) -> None:
+        """How many events have no leaf, and the first few ids above ``sealed_after``.
+
+        ``everywhere`` counts over the whole table; otherwise only above ``sealed_after``
+        (every event below it is sealed, as the sealer's horizon guarantees), which keeps an
+        incremental check from reading every event.
+        """
+        if everywhere:
+            total = self.connection.scalar(select(func.count()).select_from(AuditEvent))
+            leaves = self.connection.scalar(select(func.count()).select_from(AuditLeaf))
+            self.report.unsealed = max(0, total - leaves)
+        else:
+            self.report.unsealed = self.connection.scalar(_COUNT_UNSEALED, {"after": sealed_after})
         if self.report.unsealed:
             self.report.unsealed_ids = list(
                 self.connection.scalars(
@@ -243,7 +255,7 @@ def verify_log(
     report.problem = verifier.stream(frontier, roots, stop_at, progress) or note_problem
     if report.problem is None:
         report.problem = _count_problem(report.tree_size, report.started_at, roots)
-    verifier.count_unsealed(_late_event_floor(connection))
+    verifier.count_unsealed(_late_event_floor(connection), everywhere=trusted_note is None)
     return report
 
 

@@ -208,6 +208,9 @@ def test_from_a_trusted_checkpoint_only_later_leaves_are_recomputed(sealed_log):
     trusted = scalar("SELECT note FROM audit_checkpoints WHERE tree_size = 8")
     report = verify(trusted)
     assert report.ok and (report.started_at, report.tree_size) == (8, 12)
+    add_events(2)
+    report = verify(trusted)
+    assert report.ok and report.unsealed == 2 and len(report.unsealed_ids) == 2
     as_administrator("UPDATE audit_events SET fields = 'x' WHERE id = :id", id=event_at(10))
     report = verify(trusted)
     assert report.problem is not None and report.problem.index == 10
