@@ -207,8 +207,8 @@ class LogVerifier:
         """How many events have no leaf, and the first few ids above ``sealed_after``.
 
         ``everywhere`` counts over the whole table; otherwise only above ``sealed_after``
-        (every event below it is sealed, as the sealer's horizon guarantees), which keeps an
-        incremental check from reading every event.
+        (an incremental check: the events newer than the trusted checkpoint's, and above the
+        sealer's horizon), which keeps it from reading every event.
         """
         if everywhere:
             total = self.connection.scalar(select(func.count()).select_from(AuditEvent))
@@ -255,8 +255,19 @@ def verify_log(
     report.problem = verifier.stream(frontier, roots, stop_at, progress) or note_problem
     if report.problem is None:
         report.problem = _count_problem(report.tree_size, report.started_at, roots)
-    verifier.count_unsealed(_late_event_floor(connection), everywhere=trusted_note is None)
+    if frontier.size:  # incremental: what is newer than the trusted checkpoint
+        floor = max(_late_event_floor(connection), _max_event_id_at(connection, frontier.size))
+    else:
+        floor = _late_event_floor(connection)
+    verifier.count_unsealed(floor, everywhere=frontier.size == 0)
     return report
+
+
+def _max_event_id_at(connection: Connection, size: int) -> int:
+    stored = connection.scalar(
+        select(AuditCheckpoint.max_event_id).where(AuditCheckpoint.tree_size == size)
+    )
+    return stored or 0
 
 
 def _trusted_root(verifier: LogVerifier, note_text: str) -> _SignedRoot:
