@@ -120,6 +120,17 @@ def _begin_immediate(connection) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def driver_rows(statement) -> list[tuple]:
+    """All rows of ``statement`` as the database driver returns them: plain tuples, no result
+    type processing. For reads of thousands of rows whose columns the caller takes raw (ids
+    as the driver gives them, sealed bytes); runs in the session's transaction."""
+    result = db.session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
 @contextmanager
 def unit_of_work() -> Iterator:
     """One transaction outside a request (CLI, jobs, tests): commit on success, else roll back.

@@ -305,6 +305,13 @@ def open_coded_documents(vault: Vault, table: str, cells) -> Iterator[bytes]:
         yield unpad(plain)
 
 
+def open_padded_coded_documents(vault: Vault, table: str, cells) -> Iterator[bytes]:
+    """:func:`open_coded_documents` with the padding left on, for callers that only look for
+    :func:`coded_fact_pattern` in each document: a pattern is ASCII ending in a quote, so it
+    cannot run into the padding, and not removing it saves a copy per row."""
+    return open_cells(vault.statistics_key, _coded_context(table), cells)
+
+
 def coded_fact_pattern(name: str, value: str) -> bytes:
     """The exact bytes ``"name":"value"`` of one fact inside a coded document."""
     return _CODED_JSON.encode({name: value})[1:-1].encode()
