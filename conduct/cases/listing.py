@@ -81,7 +81,10 @@ def _matching_rows(vault, scope, patterns: list[bytes], start: int, per_page: in
     Thousands of rows are read as the driver gives them (no row objects, no type processing)
     and in the table's order: only the matching rows are sorted, here, which spares the
     database a sort of every row in scope."""
-    query = select(_RAW_ID, _RAW_RECEIVED_ON, Case.reference, Case.coded_sealed).where(*scope)
+    raw_id = (
+        func.uuid_send(Case.id) if db.session.get_bind().dialect.name == "postgresql" else _RAW_ID
+    )
+    query = select(raw_id, _RAW_RECEIVED_ON, Case.reference, Case.coded_sealed).where(*scope)
     rows = driver_rows(query)
     if not rows:
         return 0, []
@@ -105,15 +108,17 @@ def _matching_rows(vault, scope, patterns: list[bytes], start: int, per_page: in
     wanted = [row[0] for row in matching[start : start + per_page]]
     if not wanted:
         return len(matching), []
-    ids = [uuid.UUID(bytes=_id_bytes(raw)) for raw in wanted]
-    rows = db.session.execute(select(*_SHOWN).where(Case.id.in_(ids))).all()
-    order = {raw: index for index, raw in enumerate(wanted)}
-    return len(matching), sorted(rows, key=lambda row: order[row.raw_id])
+    ids = [uuid.UUID(bytes=id_bytes(raw)) for raw in wanted]
+    shown = db.session.execute(select(*_SHOWN).where(Case.id.in_(ids))).all()
+    order = {case_id.bytes: index for index, case_id in enumerate(ids)}
+    return len(matching), sorted(shown, key=lambda row: order[_id_bytes(row.raw_id)])
 
 
 def _id_bytes_reader(sample):
-    """How to turn the driver's ids into their 16 bytes, chosen once for thousands of rows:
-    SQLite gives 32 hex digits, psycopg a UUID."""
+    """How to turn the ids read into their 16 bytes, chosen once for thousands of rows: SQLite
+    gives 32 hex digits, PostgreSQL the bytes themselves (``uuid_send``), psycopg a UUID."""
+    if isinstance(sample, bytes):
+        return bytes
     return attrgetter("bytes") if isinstance(sample, uuid.UUID) else bytes.fromhex
 
 

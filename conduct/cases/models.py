@@ -16,7 +16,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conduct import codes
@@ -95,6 +95,11 @@ class Case(SealedRow, UuidKey, Timestamps, db.Model):
     )
 
     __mapper_args__ = {"version_id_col": version}
+    # Lists filtered on coded facts read every case of a mission: this index holds all they
+    # read, so the database scans it instead of the whole table (sealed narratives included).
+    __table_args__ = (
+        Index("ix_cases_listing", "mission_code", "received_on", "reference", "id", "coded"),
+    )
 
 
 class CaseChild(SealedRow, UuidKey, Timestamps):
