@@ -123,8 +123,20 @@ def _begin_immediate(connection) -> None:
 def driver_rows(statement) -> list[tuple]:
     """All rows of ``statement`` as the database driver returns them: plain tuples, no result
     type processing. For reads of thousands of rows whose columns the caller takes raw (ids
-    as the driver gives them, sealed bytes); runs in the session's transaction."""
-    result = db.session.connection().execute(statement)
+    as the driver gives them, sealed bytes); runs in the session's transaction.
+
+    On PostgreSQL the rows come in psycopg's binary format: sealed values arrive as their bytes
+    instead of hex text to decode, which halves the time of fetching thousands of them.
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        compiled = statement.compile(
+            dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+        )
+        with connection.connection.driver_connection.cursor(binary=True) as cursor:
+            cursor.execute(str(compiled), compiled.params)
+            return cursor.fetchall()
+    result = connection.execute(statement)
     try:
         return result.cursor.fetchall()
     finally:
