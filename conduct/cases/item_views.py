@@ -28,19 +28,6 @@ from .pages import blueprint, code_label, refuse, submit
 from .schemas import PersonCreate, TransitionIn
 from .workflow import allowed_moves, check_may_transition, missing_requirements, transition_case
 
-PERSON_FIELDS = (
-    "role",
-    "full_name",
-    "aliases",
-    "date_of_birth",
-    "personnel_number",
-    "national_id",
-    "contact",
-    "sex",
-    "age_group",
-    "personnel_category",
-    "nationality",
-)
 REFERRAL_FIELDS = (
     "purpose",
     "entity",
@@ -105,7 +92,7 @@ def add_person(reference: str):
         return _back(case, "persons", "Person added.")
 
     show = _shown_again(case, [], template, PersonForm())
-    return submit(PersonForm(), PersonCreate(), PERSON_FIELDS, added, show, case=case)
+    return submit(PersonForm(), PersonCreate(), services.PERSON_FIELDS, added, show, case=case)
 
 
 # Referrals
