@@ -26,22 +26,19 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
-from support import conduct_app, save_results
+from sqlalchemy import insert
+from support import conduct_app, refresh_planner_statistics, save_results, scratch_database
 
 from conduct.audit.checkpoints import log_origin
 from conduct.audit.cli import snapshot
 from conduct.audit.models import AuditEvent
 from conduct.audit.sealer import seal
 from conduct.audit.verify import verify_log
-from conduct.core.db import db, normalise_database_url, utcnow
+from conduct.core.db import db, utcnow
 from conduct.crypto.audit_signing import audit_public_key
 from conduct.crypto.keys import init_key_dir
 
@@ -149,7 +146,7 @@ def run(args) -> dict[str, Any]:
     maker = EventMaker(args.seed)
     print(f"loading {args.events:,} events", file=sys.stderr)
     load_seconds = load_events(maker, args.events, 0, args.batch)
-    analyse()
+    refresh_planner_statistics()
     seal_clock, sealed = timed_seal()
     assert sealed.tree_size == args.events, sealed
     verify_clock, report = timed_verify()
@@ -178,33 +175,7 @@ def run(args) -> dict[str, Any]:
     }
 
 
-def analyse() -> None:
-    """ANALYZE after the bulk load, as autovacuum (or SQLite's optimize) would in service."""
-    with db.engine.begin() as connection:
-        connection.execute(text("ANALYZE"))
-
-
 # --- Running --------------------------------------------------------------------------------
-
-
-@contextmanager
-def database(url: str | None, workdir: Path) -> Iterator[tuple[str, str]]:
-    """``(name, url)`` of an empty database for the run: an SQLite file, or a PostgreSQL
-    database created on the given server and dropped at the end."""
-    if url is None:
-        yield "sqlite", f"sqlite:///{workdir / 'bench-audit.db'}"
-        return
-    server = make_url(normalise_database_url(url))
-    name = f"conduct_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield "postgresql", server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def print_table(results: dict[str, Any], name: str) -> None:
@@ -249,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         key_dir = Path(tmp) / "keys"
         init_key_dir(key_dir)
         with (
-            database(args.database_url, Path(tmp)) as (name, url),
+            scratch_database(args.database_url, Path(tmp), "bench-audit.db") as (name, url),
             conduct_app(url, Path(tmp), key_dir),
         ):
             db.create_all()

@@ -26,17 +26,12 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
-from support import conduct_app, save_results
+from support import conduct_app, refresh_planner_statistics, save_results, scratch_database
 
 from conduct.auth import services as accounts
 from conduct.auth.models import User
@@ -44,7 +39,7 @@ from conduct.cases.demo import FAMILY, GIVEN
 from conduct.cases.listing import list_cases
 from conduct.cases.models import Case, Finding, Person
 from conduct.cases.screening import screen
-from conduct.core.db import db, normalise_database_url, unit_of_work
+from conduct.core.db import db, unit_of_work
 from conduct.core.missions import seed_missions
 from conduct.crypto.blind import normalise_name, normalise_personnel_number
 from conduct.crypto.keys import init_key_dir
@@ -342,38 +337,10 @@ def bench_case_list(args) -> dict[str, Any]:
 # --- Running --------------------------------------------------------------------------------
 
 
-@contextmanager
-def database(url: str | None, workdir: Path) -> Iterator[tuple[str, str]]:
-    """``(name, url)`` of an empty database for the run: an SQLite file, or a PostgreSQL
-    database created on the given server and dropped at the end."""
-    if url is None:
-        yield "sqlite", f"sqlite:///{workdir / 'bench-cases.db'}"
-        return
-    server = make_url(normalise_database_url(url))
-    name = f"conduct_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield "postgresql", server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def _keys(workdir: Path) -> Path:
     key_dir = workdir / "keys"
     init_key_dir(key_dir)
     return key_dir
-
-
-def refresh_planner_statistics() -> None:
-    """ANALYZE after the bulk load, as autovacuum (or SQLite's optimize) would in service; on
-    PostgreSQL also VACUUM, as autovacuum does, which lets index-only scans skip the table."""
-    command = "VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text(command))
 
 
 def print_table(results: dict[str, Any], args, name: str, seconds: float, cases: int) -> None:
@@ -453,7 +420,7 @@ def main(argv: list[str] | None = None) -> int:
     population = generate(args.persons, args.per_case, args.seed)
     with (
         tempfile.TemporaryDirectory(prefix="conduct-bench-") as tmp,
-        database(args.database_url, Path(tmp)) as (name, url),
+        scratch_database(args.database_url, Path(tmp), "bench-cases.db") as (name, url),
         conduct_app(url, Path(tmp), _keys(Path(tmp))),
     ):
         print(f"database: {name}; seeding {population.persons:,} persons", file=sys.stderr)

@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,9 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from conduct import create_app
-from conduct.core.db import db
+from conduct.core.db import db, normalise_database_url
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
@@ -39,6 +42,34 @@ def conduct_app(database_url: str, workdir: Path, key_dir: Path) -> Iterator[Non
         finally:
             db.session.remove()
             db.engine.dispose()
+
+
+@contextmanager
+def scratch_database(url: str | None, workdir: Path, file_name: str) -> Iterator[tuple[str, str]]:
+    """``(name, url)`` of an empty database for the run: an SQLite file ``file_name`` in
+    ``workdir``, or a PostgreSQL database created on the given server and dropped at the end."""
+    if url is None:
+        yield "sqlite", f"sqlite:///{workdir / file_name}"
+        return
+    server = make_url(normalise_database_url(url))
+    name = f"conduct_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield "postgresql", server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def refresh_planner_statistics() -> None:
+    """ANALYZE after a bulk load, as autovacuum (or SQLite's optimize) would in service; on
+    PostgreSQL also VACUUM, as autovacuum does, which lets index-only scans skip the table."""
+    command = "VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text(command))
 
 
 def git_commit() -> str | None:
