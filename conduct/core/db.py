@@ -126,7 +126,9 @@ def driver_rows(statement) -> list[tuple]:
     as the driver gives them, sealed bytes); runs in the session's transaction.
 
     On PostgreSQL the rows come in psycopg's binary format: sealed values arrive as their bytes
-    instead of hex text to decode, which halves the time of fetching thousands of them.
+    instead of hex text to decode, which halves the time of fetching thousands of them. The
+    statement's parameters go to psycopg as they are (SQLAlchemy's bind processing is skipped
+    there), so they must be plain values psycopg adapts itself: text, numbers, dates, UUIDs.
     """
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
