@@ -96,6 +96,19 @@ def make_app(tmp_path, key_dir, database_url):
 
 
 @pytest.fixture
+def migrated_app(make_app):
+    """An app over a database built by the migrations (not ``create_all``), for tests that
+    move between revisions."""
+    from flask_migrate import upgrade
+
+    app = make_app()
+    with app.app_context():
+        upgrade()
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
 def app_settings() -> dict:
     """Extra settings for the ``app`` fixture; a test module overrides this to change them."""
     return {}

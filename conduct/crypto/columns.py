@@ -1,20 +1,23 @@
 """Sealed model attributes: code that may read an encrypted attribute sees a plain value.
 
 A model lists its identifying fields in ``__identifying__`` (name -> codec) and its coded
-facts in ``__coded__`` (name -> code list or check). :class:`SealedRow` turns each identifying
-field into a ``LargeBinary`` column of the same name, sealed with the case's data key, and all
-coded facts of a row into one ``coded`` column sealed with the statistics key, so statistics and
-list filters decrypt once per row.
+facts in ``__coded__`` (name -> code list or check). :class:`SealedRow` keeps all identifying
+fields of a row in one ``identity`` column, a document sealed with the case's data key, and all
+coded facts of a row in one ``coded`` column sealed with the statistics key. Each field is still
+read and written as a plain attribute; a row's document is opened once, on the first read of
+any of its fields, and only then (a list that never reads an identity never opens a data key).
 
 Values are sealed just before flush (``before_flush``), when the row id and case id are known:
-ids are UUIDs made in Python, so the associated data can bind each value to its cell. Every
-identifying column of a new row is sealed, unset ones as "no value", so the raw database does
-not even show which fields are filled in.
+ids are UUIDs made in Python, so the associated data binds each document to its row, its column
+and its case. Every field of a new row goes into its document, unset ones as null, and the
+document is padded to a multiple of ``IDENTITY_BLOCK`` bytes, so the raw database does not show
+which fields are filled in, nor how long any one of them is.
 
-Cost (measured by bench/encryption.py): a flush unwraps every data key it needs with one query;
-the row part of the associated data is built once per row, not once per value; a read opens
-only the fields asked for and caches each plain value on its instance alone (keys stay in the
-vault, which is looked up for every value opened).
+Why one document per row rather than one sealed column per field (measured by
+bench/encryption.py): one AES-GCM sealing, one nonce and one 45-byte header per row instead of
+one per field, and a row a third of the size; writing is what the service does most, and
+SQLite and PostgreSQL write fewer pages. Changing one field reseals the row's document, so a
+stored row's document is opened first: an edit costs one more opening.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ from sqlalchemy.orm import Session, mapped_column, object_session
 from sqlalchemy.orm.attributes import flag_modified
 
 from .envelope import (
-    SealingKey,
     cell_context,
     open_cell,
     open_cells,
@@ -44,15 +46,16 @@ from .errors import IntegrityError
 from .vault import Vault, current_vault
 
 IDENTIFYING_BLOCK = 16
+IDENTITY_BLOCK = 64
+IDENTITY_COLUMN = "identity"
 CODED_BLOCK = 256
 CODED_COLUMN = "coded"
 
-# Instance-dict keys. Plain values are cached on the instance only: _PLAIN maps a field to its
-# value, _OPENED to the sealed token it came from, so a resealed or reloaded column is opened
-# again. (Two flat dicts rather than (token, value) pairs: no container per field.)
+# Instance-dict keys. _PENDING holds identifying values set since the last flush; _IDENTITY
+# the opened document as (sealed token, plain values), valid while the token is the one on the
+# row, so a resealed or reloaded row is opened again.
 _PENDING = "_conduct_pending"
-_PLAIN = "_conduct_plain"
-_OPENED = "_conduct_opened"
+_IDENTITY = "_conduct_identity"
 _BINDING = "_conduct_binding"
 _CODED = "_conduct_coded"
 _CODED_DIRTY = "_conduct_coded_dirty"
@@ -62,6 +65,8 @@ _NONE, _TEXT, _DATE, _INT = b"\x00", b"\x01", b"\x02", b"\x03"
 # One encoder for every row (json.dumps with options builds a new encoder on each call). Keys
 # come out sorted because _seal_coded builds each document in sorted order (_coded_names).
 _CODED_JSON = json.JSONEncoder(separators=(",", ":"))
+# Identity documents keep accented names as UTF-8 (French names, two bytes rather than six).
+_IDENTITY_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
 class SealedBytes(TypeDecorator):
@@ -93,10 +98,24 @@ def store_column(obj, attribute: str, token, is_new: bool) -> None:
 
 
 class Codec:
-    """How a Python value of an identifying field becomes bytes and back."""
+    """How a Python value of an identifying field is written and read back.
 
-    def __init__(self, kind: type, tag: bytes, encode: Callable, decode: Callable):
+    ``dump`` and ``load`` give its form in an identity document (JSON); ``encode`` and
+    ``decode`` its bytes in a cell of its own, the form of the revisions before documents
+    (data migrations read and write that form).
+    """
+
+    def __init__(
+        self,
+        kind: type,
+        tag: bytes,
+        encode: Callable,
+        decode: Callable,
+        dump: Callable | None = None,
+        load: Callable | None = None,
+    ):
         self.kind, self.tag, self._encode, self._decode = kind, tag, encode, decode
+        self.dump, self.load = dump, load
 
     def check(self, name: str, value: Any) -> None:
         if value is not None and not isinstance(value, self.kind):
@@ -114,44 +133,33 @@ class Codec:
         return self._decode(data[1:])
 
 
+# Text and integers are JSON values as they are (no dump or load); a date is ISO text.
 TEXT = Codec(str, _TEXT, str.encode, bytes.decode)
 DATE = Codec(
-    date, _DATE, lambda d: d.isoformat().encode(), lambda b: date.fromisoformat(b.decode())
+    date,
+    _DATE,
+    lambda d: d.isoformat().encode(),
+    lambda b: date.fromisoformat(b.decode()),
+    date.isoformat,
+    date.fromisoformat,
 )
 INTEGER = Codec(int, _INT, lambda n: str(n).encode(), lambda b: int(b.decode()))
 
 
 class IdentifyingField:
-    """Descriptor over a sealed identifying column; reads and writes plain values."""
+    """Descriptor over one identifying field inside the row's sealed ``identity`` document."""
 
-    def __init__(self, table: str, name: str, codec: Codec):
+    def __init__(self, name: str, codec: Codec):
         self.name = name
         self.codec = codec
-        self.column_attr = f"{name}_sealed"
-        self.context = cell_context(table, name)
 
     def __get__(self, obj, owner=None):
         if obj is None:
             return self
-        state = obj.__dict__
-        pending = state.get(_PENDING)
+        pending = obj.__dict__.get(_PENDING)
         if pending and self.name in pending:
             return pending[self.name]
-        # A loaded column is read from the instance dict, as SQLAlchemy's attribute does;
-        # the attribute is used only when the column is not loaded.
-        token = state.get(self.column_attr) or getattr(obj, self.column_attr)
-        if token is None:
-            return None
-        opened = state.get(_OPENED)
-        if opened is not None and opened.get(self.name) is token:
-            return state[_PLAIN][self.name]
-        _, _, case_id, binding = _reading_binding(obj, state)
-        vault = current_vault()
-        key = vault.loaded_data_key(case_id) or vault.data_key(_session_of(obj), case_id)
-        plain = open_cell(key, bytes(token), self.context + binding)
-        value = self.codec.decode(unpad(plain))
-        _cache_plain(state, self.name, token, value)
-        return value
+        return identity_values(obj).get(self.name)
 
     def __set__(self, obj, value) -> None:
         self.codec.check(self.name, value)
@@ -159,24 +167,86 @@ class IdentifyingField:
         if pending is None:
             pending = obj.__dict__[_PENDING] = {}
         pending[self.name] = value
-        _mark_changed(obj, self.column_attr)
+        _mark_changed(obj, "identity_sealed")
 
-    def seal(
-        self,
-        vault_key: SealingKey,
-        obj,
-        value,
-        binding: bytes | None = None,
-        is_new: bool = False,
-    ) -> None:
-        """Seal ``value`` into this column of ``obj``. ``binding`` is the row's
-        :func:`~conduct.crypto.envelope.row_binding`, made once per row by the caller."""
-        if binding is None:
-            binding = row_binding(obj.id, obj.sealing_case_id)
-        plaintext = pad(self.codec.encode(value), IDENTIFYING_BLOCK)
-        token = seal_cell(vault_key, plaintext, self.context + binding)
-        store_column(obj, self.column_attr, token, is_new)
-        _cache_plain(obj.__dict__, self.name, token, value)
+
+def identity_values(obj) -> dict[str, Any]:
+    """The identifying fields of a stored row, opened once per row with its case's data key
+    (empty for a row not sealed yet). Raises ShreddedError when the case's key is gone."""
+    state = obj.__dict__
+    token = state.get("identity_sealed") or obj.identity_sealed
+    hit = state.get(_IDENTITY)
+    if hit is not None and hit[0] is token:
+        return hit[1]
+    if token is None:
+        return {}
+    _, _, case_id, binding = _reading_binding(obj, state)
+    vault = current_vault()
+    key = vault.loaded_data_key(case_id) or vault.data_key(_session_of(obj), case_id)
+    cls = type(obj)
+    plain = open_cell(key, bytes(token), _identity_context(cls.__tablename__) + binding)
+    values = _load_identity(cls.__identifying__, unpad(plain))
+    state[_IDENTITY] = (token, values)
+    return values
+
+
+def _dump_identity(codecs: Mapping[str, Codec], values: Mapping[str, Any]) -> bytes:
+    """A row's identity document: every field of the model, in its declared order."""
+    document = {}
+    for name, codec in codecs.items():
+        value = values.get(name)
+        document[name] = value if value is None or codec.dump is None else codec.dump(value)
+    return _IDENTITY_JSON.encode(document).encode()
+
+
+def _load_identity(codecs: Mapping[str, Codec], document: bytes) -> dict[str, Any]:
+    stored = json.loads(document)
+    if not isinstance(stored, dict):
+        raise IntegrityError("a sealed identity document is not a document")
+    values = {}
+    for name, codec in codecs.items():
+        value = stored.get(name)
+        if value is not None and codec.load is not None:
+            value = codec.load(value)
+        values[name] = value
+    return values
+
+
+@cache
+def _identity_context(table: str) -> bytes:
+    return cell_context(table, IDENTITY_COLUMN)
+
+
+def seal_identity_document(
+    vault: Vault,
+    session: Session,
+    table: str,
+    codecs: Mapping[str, Codec],
+    values: Mapping[str, Any],
+    row_id: uuid.UUID,
+    case_id: uuid.UUID,
+) -> bytes:
+    """The sealed ``identity`` column of one row, for code below the models (data
+    migrations); ``codecs`` are the row's fields as the model declares them.
+    Raises ShreddedError when the case's data key is gone."""
+    key = vault.data_key(session, case_id)
+    plaintext = pad(_dump_identity(codecs, values), IDENTITY_BLOCK)
+    return seal_cell(key, plaintext, _identity_context(table) + row_binding(row_id, case_id))
+
+
+def open_identity_document(
+    vault: Vault,
+    session: Session,
+    table: str,
+    codecs: Mapping[str, Codec],
+    token: bytes,
+    row_id: uuid.UUID,
+    case_id: uuid.UUID,
+) -> dict[str, Any]:
+    """The plain fields of an ``identity`` column sealed as :func:`seal_identity_document`."""
+    key = vault.data_key(session, case_id)
+    context = _identity_context(table) + row_binding(row_id, case_id)
+    return _load_identity(codecs, unpad(open_cell(key, bytes(token), context)))
 
 
 class CodedField:
@@ -266,8 +336,9 @@ def seal_identifying_value(
     case_id: uuid.UUID,
     codec: Codec = TEXT,
 ) -> bytes:
-    """The sealed token of one identifying cell, for code that works below the models
-    (data migrations). Raises ShreddedError when the case's data key is gone."""
+    """The sealed token of one identifying field in a column of its own, the form of the
+    revisions before identity documents (data migrations that run before revision 0007).
+    Raises ShreddedError when the case's data key is gone."""
     codec.check(column, value)
     key = vault.data_key(session, case_id)
     plaintext = pad(codec.encode(value), IDENTIFYING_BLOCK)
@@ -352,12 +423,6 @@ def _coded_names(cls: type) -> tuple[str, ...]:
     return tuple(sorted(cls.__coded__))
 
 
-@cache
-def _identifying_fields(cls: type) -> tuple[IdentifyingField, ...]:
-    """The descriptors of a model's identifying fields, looked up once per model."""
-    return tuple(getattr(cls, name) for name in cls.__identifying__)
-
-
 def _reading_binding(obj, state: dict[str, Any]) -> tuple[Any, Any, uuid.UUID, bytes]:
     """``(id, case_id, sealing case id, row binding)`` to open a stored row's values with.
 
@@ -377,15 +442,6 @@ def _reading_binding(obj, state: dict[str, Any]) -> tuple[Any, Any, uuid.UUID, b
         binding,
     )
     return cached
-
-
-def _cache_plain(state: dict[str, Any], name: str, token: bytes, value: Any) -> None:
-    opened = state.get(_OPENED)
-    if opened is None:
-        opened = state[_OPENED] = {}
-        state[_PLAIN] = {}
-    opened[name] = token
-    state[_PLAIN][name] = value
 
 
 def _session_of(obj) -> Session:
@@ -414,16 +470,44 @@ class SealedRow:
     __owns_data_key__: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs):
-        table = cls.__dict__.get("__tablename__")
-        for name, codec in cls.__dict__.get("__identifying__", {}).items():
-            setattr(cls, f"{name}_sealed", mapped_column(name, SealedBytes, nullable=False))
-            setattr(cls, name, IdentifyingField(table, name, codec))
+        identifying = cls.__dict__.get("__identifying__")
+        if identifying:
+            cls.identity_sealed = mapped_column(IDENTITY_COLUMN, SealedBytes, nullable=False)
+            for name, codec in identifying.items():
+                setattr(cls, name, IdentifyingField(name, codec))
         coded = cls.__dict__.get("__coded__")
         if coded:
             cls.coded_sealed = mapped_column(CODED_COLUMN, SealedBytes, nullable=False)
             for name, check in coded.items():
                 setattr(cls, name, CodedField(name, check))
         super().__init_subclass__(**kwargs)
+
+    def __init__(self, **kwargs):
+        """Take sealed fields straight into the pending values and coded facts of the new row
+        (checked as the descriptors check them); the rest go to the model's constructor.
+        Rows are built by the thousand in imports and seeding: this skips a descriptor call
+        and its change tracking per field, which a row not yet in a session does not need."""
+        cls = type(self)
+        identifying, coded = cls.__identifying__, cls.__coded__
+        pending, facts, rest = {}, {}, {}
+        for name, value in kwargs.items():
+            codec = identifying.get(name)
+            if codec is not None:
+                codec.check(name, value)
+                pending[name] = value
+            elif name in coded:
+                if value is not None:
+                    coded[name](name, value)
+                facts[name] = value
+            else:
+                rest[name] = value
+        state = self.__dict__
+        if pending:
+            state[_PENDING] = pending
+        if facts:
+            state[_CODED] = (None, facts)
+            state[_CODED_DIRTY] = True
+        super().__init__(**rest)
 
     @property
     def sealing_case_id(self) -> uuid.UUID:
@@ -442,24 +526,31 @@ class SealedRow:
         """
 
     def _seal_pending(self, session: Session, vault: Vault, is_new: bool) -> None:
-        pending = self.__dict__.pop(_PENDING, None) or {}
-        fields = _identifying_fields(type(self))
-        if not is_new:
-            fields = tuple(field for field in fields if field.name in pending)
-        coded = type(self).__coded__ and (is_new or self.__dict__.get(_CODED_DIRTY))
-        if not fields and not coded:
+        cls = type(self)
+        pending = self.__dict__.pop(_PENDING, None)
+        identity = bool(cls.__identifying__) and (is_new or bool(pending))
+        coded = cls.__coded__ and (is_new or self.__dict__.get(_CODED_DIRTY))
+        if not identity and not coded:
             return
         case_id = self.sealing_case_id
         binding = row_binding(self.id, case_id)
-        if fields:
-            key = vault.data_key(session, case_id)
-            sealed = {field.name: pending.get(field.name) for field in fields}
-            for field in fields:
-                field.seal(key, self, sealed[field.name], binding, is_new)
+        if identity:
+            pending = pending or {}
+            if is_new:
+                values = changed = {name: pending.get(name) for name in cls.__identifying__}
+            else:  # the other fields come from the stored document
+                values, changed = {**identity_values(self), **pending}, pending
+            token = seal_cell(
+                vault.data_key(session, case_id),
+                pad(_dump_identity(cls.__identifying__, values), IDENTITY_BLOCK),
+                _identity_context(cls.__tablename__) + binding,
+            )
+            store_column(self, "identity_sealed", token, is_new)
+            self.__dict__[_IDENTITY] = (token, values)
         if coded:
             _seal_coded(vault, self, binding, is_new)
-        if fields:
-            self.after_sealing(vault, sealed, is_new)
+        if identity:
+            self.after_sealing(vault, changed, is_new)
 
 
 def _cases_to_seal(new: Iterable[SealedRow], dirty: Iterable[SealedRow]) -> set[uuid.UUID]:

@@ -63,10 +63,11 @@ def test_values_read_back_as_written(work, two_cases):
 @pytest.mark.parametrize(
     ("column", "target_column", "pick"),
     [
-        ("full_name", None, "other_row_same_case"),
-        ("full_name", "contact", "same_row_other_column"),
-        ("full_name", None, "other_case"),
+        ("identity", None, "other_row_same_case"),
+        ("identity", "coded", "same_row_other_column"),
+        ("identity", None, "other_case"),
         ("coded", None, "other_row_same_case"),
+        ("coded", "identity", "same_row_other_column"),
         ("coded", None, "other_case"),
     ],
 )
@@ -80,19 +81,17 @@ def test_a_moved_value_fails_with_an_integrity_error(work, two_cases, column, ta
     with work():
         _copy_cell("persons", column, _uuid_param(source), _uuid_param(target), target_column)
     with work(), pytest.raises(IntegrityError):
-        field = {"full_name": "full_name", "contact": "contact", "coded": "role"}[
-            target_column or column
-        ]
+        field = {"identity": "full_name", "coded": "role"}[target_column or column]
         _read_person(target, field)
 
 
 def test_an_altered_byte_fails_with_an_integrity_error(work, two_cases):
     _, _, grace, _, _ = two_cases
     with work():
-        sealed = bytearray(db.session.get(Person, grace).full_name_sealed)
+        sealed = bytearray(db.session.get(Person, grace).identity_sealed)
         sealed[-5] ^= 0x01
         db.session.execute(
-            update(Person).where(Person.id == grace).values(full_name_sealed=bytes(sealed))
+            update(Person).where(Person.id == grace).values(identity_sealed=bytes(sealed))
         )
     with work(), pytest.raises(IntegrityError, match="integrity"):
         _read_person(grace, "full_name")
@@ -163,7 +162,7 @@ def test_blind_indexes_match_normalised_identities(work):
 def test_changing_a_sealed_field_reseals_and_bumps_the_version(work):
     with work():
         case = make_case()
-        case_id, sealed_before = case.id, case.narrative_sealed
+        case_id, sealed_before = case.id, case.identity_sealed
     with work():
         case = db.session.get(Case, case_id)
         case.narrative = "Corrected account."
@@ -172,7 +171,7 @@ def test_changing_a_sealed_field_reseals_and_bumps_the_version(work):
         case = db.session.get(Case, case_id)
         assert case.narrative == "Corrected account."
         assert case.status == "preliminary_assessment"
-        assert case.narrative_sealed != sealed_before
+        assert case.identity_sealed != sealed_before
         assert case.version == 2
 
 
@@ -183,8 +182,8 @@ def test_ciphertexts_of_equal_values_differ_and_hide_length(work):
         same = make_person(case, full_name="Al")
         longer = make_person(case, full_name="Alexandrine")
         empty = make_person(case, full_name=None)
-        assert short.full_name_sealed != same.full_name_sealed
-        lengths = {len(p.full_name_sealed) for p in (short, longer, empty)}
+        assert short.identity_sealed != same.identity_sealed
+        lengths = {len(p.identity_sealed) for p in (short, longer, empty)}
         assert len(lengths) == 1, "short values, longer values and no value look alike"
 
 

@@ -27,6 +27,9 @@ KEY_NAMES = {
     "unwrap_key",
     "DataKey",
     "IdentifyingField",
+    "identity_sealed",
+    "identity_values",
+    "open_identity_document",
     "open_cell",
     "open_sealed",
 }
@@ -38,7 +41,7 @@ def _identifying_names() -> set[str]:
         cls = model.class_
         if issubclass(cls, SealedRow):
             for name in cls.__identifying__:
-                names |= {name, f"{name}_sealed"}
+                names.add(name)
     return names
 
 
