@@ -337,7 +337,7 @@ def seal_identifying_value(
     codec: Codec = TEXT,
 ) -> bytes:
     """The sealed token of one identifying field in a column of its own, the form of the
-    revisions before identity documents (data migrations that run before revision 0007).
+    revisions before identity documents (data migrations that run before revision 0006).
     Raises ShreddedError when the case's data key is gone."""
     codec.check(column, value)
     key = vault.data_key(session, case_id)

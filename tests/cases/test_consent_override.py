@@ -144,7 +144,7 @@ def _raw_referrals():
     names = ["id", "case_id", "details"]
     if "consent_override_reason" in columns:
         names.append("consent_override_reason")
-    # The table as the revisions before 0007 shape it (a sealed column per field).
+    # The table as the revisions before 0006 shape it (a sealed column per field).
     table = sa.table("referrals", *(sa.column(name) for name in names[2:]))
     table.append_column(sa.column("id", sa.Uuid()))
     table.append_column(sa.column("case_id", sa.Uuid()))

@@ -1,4 +1,4 @@
-"""Revision 0007 moves identifying fields from a sealed column each into one sealed document per
+"""Revision 0006 moves identifying fields from a sealed column each into one sealed document per
 row, and back on downgrade, without losing or exposing a value."""
 
 from __future__ import annotations

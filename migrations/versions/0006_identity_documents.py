@@ -1,6 +1,6 @@
 """Identity documents: each row's identifying fields sealed together in one column
 
-Revision ID: 0007
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-11-28 10:00:00
 
@@ -29,7 +29,7 @@ from conduct.crypto.columns import (
 )
 
 # revision identifiers, used by Alembic.
-revision = "0007"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
