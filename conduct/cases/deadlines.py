@@ -27,6 +27,20 @@ from .workflow import CLOSING_STATUSES, MEMBER_STATE_ENTITIES
 
 FINDING_STATUSES = ("substantiated", "not_substantiated")
 KINDS = ("referral", "finding", "member_state_reply", "referral_answer")
+# What working out a case's deadlines reads of it: the fields named by the audit event of any
+# read that shows deadlines or overdue items.
+FIELDS = (
+    "status",
+    "received_on",
+    "history.to",
+    "history.at",
+    "referrals.purpose",
+    "referrals.entity",
+    "referrals.status",
+    "referrals.referred_on",
+    "referrals.due_on",
+    "referrals.acknowledged_on",
+)
 
 
 @dataclass(frozen=True)
@@ -123,14 +137,18 @@ def upcoming(case, today: date, rules: DeadlineRules) -> list[Deadline]:
     return [deadline for deadline in open_deadlines(case, rules) if deadline.due_on >= today]
 
 
-def is_answer_overdue(referral, today: date) -> bool:
-    """A referral with its own due date, still not acknowledged the day after it."""
+def is_answer_awaited(referral) -> bool:
+    """A referral given its own due date and not acknowledged yet."""
     return (
         referral.due_on is not None
         and referral.acknowledged_on is None
         and referral.status == "sent"
-        and today > referral.due_on
     )
+
+
+def is_answer_overdue(referral, today: date) -> bool:
+    """A referral with its own due date, still not acknowledged the day after it."""
+    return is_answer_awaited(referral) and today > referral.due_on
 
 
 def overdue_referral_answers(case, today: date) -> list[OverdueItem]:
@@ -147,4 +165,17 @@ def overdue_referral_answers(case, today: date) -> list[OverdueItem]:
 def all_overdue(case, today: date, rules: DeadlineRules) -> list[OverdueItem]:
     """Every overdue item of the case, the rules' deadlines and referral answers, oldest first."""
     items = overdue(case, today, rules) + overdue_referral_answers(case, today)
+    return sorted(items, key=lambda item: (item.due_on, item.kind))
+
+
+def all_upcoming(case, today: date, rules: DeadlineRules) -> list[Deadline]:
+    """Every deadline still ahead of (or due on) ``today``, the rules' and the answers awaited
+    to referrals with a due date, earliest first."""
+    items = upcoming(case, today, rules)
+    if case.status not in CLOSING_STATUSES:
+        items += [
+            Deadline("referral_answer", referral.due_on)
+            for referral in case.referrals
+            if is_answer_awaited(referral) and referral.due_on >= today
+        ]
     return sorted(items, key=lambda item: (item.due_on, item.kind))

@@ -19,6 +19,7 @@ from conduct.audit import record
 from conduct.core.db import db
 from conduct.crypto import current_vault, open_coded
 
+from .deadlines import FIELDS as DEADLINE_FIELDS
 from .deadlines import DeadlineRules, OverdueItem, all_overdue
 from .listing import CODED_FILTERS, CasePage, filter_names, page_of_cases, scope_of
 from .models import Case, CaseTeamMember, Referral, StatusChange
@@ -28,18 +29,6 @@ LISTED_FACTS = ("status", "category", "allegation_type", "source")
 REFERRAL_FACTS = ("purpose", "entity", "status")
 
 # What an overdue answer is computed from, for the audit events of these reads.
-DEADLINE_FIELDS = (
-    "status",
-    "received_on",
-    "history.to",
-    "history.at",
-    "referrals.purpose",
-    "referrals.entity",
-    "referrals.status",
-    "referrals.referred_on",
-    "referrals.due_on",
-    "referrals.acknowledged_on",
-)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from conduct.core.permissions import requires
 
 from . import overdue, screening, services, transfer
 from .access import can_change_case
-from .deadlines import all_overdue, is_answer_overdue, upcoming
+from .deadlines import all_overdue, all_upcoming, is_answer_overdue
 from .edit import READ_FIELDS, edit_form, save_case
 from .forms import CaseCreateForm, CaseFilterForm, CaseListPageQuery, TransferForm, choices
 from .pages import blueprint, deadline_rules, submit, today
@@ -109,7 +109,7 @@ def view_case(reference: str):
         identities=identities,
         is_team=can_change_case(g.actor, case),
         overdue=all_overdue(case, when, rules),
-        upcoming=upcoming(case, when, rules),
+        upcoming=all_upcoming(case, when, rules),
         late_referrals={str(r.id) for r in case.referrals if is_answer_overdue(r, when)},
         other_cases={key: refs for key, refs in other_cases.items() if refs},
         names={str(key): name for key, name in services.user_names(acting).items()},

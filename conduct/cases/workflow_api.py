@@ -10,23 +10,14 @@ from conduct.core.db import utcnow
 from conduct.core.permissions import requires
 
 from . import services
-from .deadlines import DeadlineRules, overdue, upcoming
+from .deadlines import FIELDS as DEADLINE_FIELDS
+from .deadlines import DeadlineRules, all_overdue, all_upcoming
 from .schemas import DeadlinesOut, TransitionIn, TransitionOut
 from .workflow import check_may_transition, transition_case
 
 blueprint = Blueprint("cases_workflow_api", __name__, url_prefix="/api/v1/cases")
 
 # What a deadline answer is computed from, for the audit event of the read.
-DEADLINE_FIELDS = (
-    "status",
-    "received_on",
-    "history.to",
-    "history.at",
-    "referrals.purpose",
-    "referrals.entity",
-    "referrals.referred_on",
-    "referrals.acknowledged_on",
-)
 
 
 @blueprint.post("/<reference>/transitions")
@@ -66,7 +57,7 @@ def get_deadlines(reference: str):
     answer = {
         "reference": case.reference,
         "today": today,
-        "overdue": overdue(case, today, rules),
-        "upcoming": upcoming(case, today, rules),
+        "overdue": all_overdue(case, today, rules),
+        "upcoming": all_upcoming(case, today, rules),
     }
     return jsonify(DeadlinesOut().dump(answer))

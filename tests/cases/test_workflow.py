@@ -447,3 +447,30 @@ def test_api_deadlines_answer_overdue_items_and_next_dates(app, client, api_case
             select(AuditEvent).where(AuditEvent.action == "case.deadlines")
         ).all()
         assert event.case_reference == api_case.reference and "status" in event.fields
+
+
+def test_api_deadlines_include_answers_awaited_to_referrals_with_a_due_date(app, client, api_case):
+    from datetime import timedelta
+
+    from conduct.core.db import unit_of_work, utcnow
+
+    today = utcnow().date()
+    late, ahead = today - timedelta(days=3), today + timedelta(days=20)
+    with app.app_context(), unit_of_work():
+        case = db.session.scalars(select(Case).where(Case.reference == api_case.reference)).one()
+        add_referral(case, purpose="medical", entity="medical", due_on=late)
+        add_referral(case, purpose="legal", entity="legal", due_on=ahead)
+        add_referral(
+            case, purpose="psychosocial", entity="psychosocial", due_on=late, acknowledged_on=today
+        )
+    body = client.get(f"/api/v1/cases/{api_case.reference}/deadlines").get_json()
+    answers = [d for d in body["overdue"] if d["kind"] == "referral_answer"]
+    assert answers == [{"kind": "referral_answer", "due_on": late.isoformat(), "days_overdue": 3}]
+    assert [d for d in body["upcoming"] if d["kind"] == "referral_answer"] == [
+        {"kind": "referral_answer", "due_on": ahead.isoformat()}
+    ]
+    with app.app_context():
+        event = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "case.deadlines")
+        ).one()
+        assert {"referrals.due_on", "referrals.status"} <= set(event.fields.split(","))
