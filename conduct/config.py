@@ -60,6 +60,10 @@ class Settings:
     audit_working_days: str = "mon,tue,wed,thu,fri"
     audit_timezone: str = "UTC"
     audit_origin: str | None = None
+    # Retention (docs/operations.md, "Retention"): years a closed case keeps its identities;
+    # unset means no policy is set, and `conduct retention apply` refuses to run.
+    retention_years: int | None = None
+    retention_substantiated_years: int | None = None
 
     @property
     def is_production(self) -> bool:
@@ -83,6 +87,10 @@ def _as_int(name: str, value: Any) -> int:
         return int(value)
     except (TypeError, ValueError):
         raise ConfigurationError(f"{name} must be a whole number, got {value!r}") from None
+
+
+def _as_optional_int(name: str, value: Any) -> int | None:
+    return None if value is None or value == "" else _as_int(name, value)
 
 
 def _as_bool(value: Any) -> bool:
@@ -170,6 +178,13 @@ def load_settings(
         ),
         **_audit_flag_settings(values),
         audit_origin=values.get("CONDUCT_AUDIT_ORIGIN") or None,
+        retention_years=_as_optional_int(
+            "CONDUCT_RETENTION_YEARS", values.get("CONDUCT_RETENTION_YEARS")
+        ),
+        retention_substantiated_years=_as_optional_int(
+            "CONDUCT_RETENTION_SUBSTANTIATED_YEARS",
+            values.get("CONDUCT_RETENTION_SUBSTANTIATED_YEARS"),
+        ),
     )
     check_settings(settings)
     return settings
@@ -239,6 +254,28 @@ def _check_audit_flag_settings(settings: Settings) -> None:
         raise ConfigurationError("CONDUCT_AUDIT_FLAG_CASES must be at least 2")
 
 
+def _check_retention_settings(settings: Settings) -> None:
+    years, substantiated = settings.retention_years, settings.retention_substantiated_years
+    for name, value in (
+        ("CONDUCT_RETENTION_YEARS", years),
+        ("CONDUCT_RETENTION_SUBSTANTIATED_YEARS", substantiated),
+    ):
+        if value is not None and not 1 <= value <= 100:
+            raise ConfigurationError(f"{name} must be a number of years from 1 to 100")
+    if substantiated is None:
+        return
+    if years is None:
+        raise ConfigurationError(
+            "CONDUCT_RETENTION_SUBSTANTIATED_YEARS needs CONDUCT_RETENTION_YEARS: set both, "
+            "or neither"
+        )
+    if substantiated < years:
+        raise ConfigurationError(
+            "CONDUCT_RETENTION_SUBSTANTIATED_YEARS must be at least CONDUCT_RETENTION_YEARS: "
+            "a case with a substantiated finding is kept at least as long as any other"
+        )
+
+
 def check_settings(settings: Settings) -> None:
     """Refuse unsafe settings. Production is strict; every environment gets sane numbers."""
     if settings.suppression_threshold < 2:
@@ -261,6 +298,7 @@ def check_settings(settings: Settings) -> None:
         if value < 1:
             raise ConfigurationError(f"{name} must be at least 1")
     _check_audit_flag_settings(settings)
+    _check_retention_settings(settings)
     if settings.audit_origin is not None and not _AUDIT_ORIGIN.match(settings.audit_origin):
         raise ConfigurationError(
             "CONDUCT_AUDIT_ORIGIN must be printable ASCII without spaces or '+', such as "

@@ -1,4 +1,5 @@
-"""`conduct demo ...` (generated demo data) and `conduct cases import` (cases from a CSV file)."""
+"""`conduct demo ...` (generated demo data), `conduct cases import` (cases from a CSV file) and
+`conduct retention apply` (shredding closed cases whose retention period has passed)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import click
 from flask.cli import AppGroup
 
 from conduct.auth.cli import one_line
+from conduct.config import ConfigurationError
 from conduct.core.db import unit_of_work
 from conduct.core.errors import ConductError
 
@@ -210,3 +212,85 @@ def run_import(data: bytes, email: str | None, *, dry_run: bool, skip_invalid: b
         )
     click.echo(summary)
     return 1 if skipped else 0
+
+
+retention_cli = AppGroup("retention", help="Destroy the identities of cases kept long enough.")
+
+
+@retention_cli.command("apply")
+@click.option("--dry-run", is_flag=True, help="Say what is due; destroy nothing.")
+@click.option("--list", "listing", is_flag=True, help="List the due cases by reference.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation (for scheduled runs).")
+@click.option(
+    "--batch",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="Cases shredded per transaction (a stopped run resumes where it stopped).",
+)
+def retention_apply(dry_run: bool, listing: bool, yes: bool, batch: int) -> None:
+    """Crypto-shred the closed cases whose retention period has passed.
+
+    A closed case is due CONDUCT_RETENTION_YEARS years after the day it was closed; one with
+    a substantiated finding after CONDUCT_RETENTION_SUBSTANTIATED_YEARS, or never when that
+    is unset (screening needs it). Shredding destroys the case's data key: its identities,
+    narratives and evidence files can never be read again, and its persons stop answering
+    screening; its coded facts stay for the statistics. Only references and dates are shown.
+
+    \b
+    Exit status: 0 when done (or nothing is due); 1 when no retention period is set or the
+    run is not confirmed; 2 for wrong usage.
+    """
+    from flask import current_app
+
+    from conduct.core.db import utcnow
+
+    from . import retention
+
+    try:
+        policy = retention.RetentionPolicy.from_settings(current_app.extensions["conduct_settings"])
+    except ConfigurationError as error:
+        raise click.ClickException(str(error)) from None
+    today = utcnow().date()
+    with unit_of_work():
+        found = retention.review(None, policy, today)
+    _print_review(found, policy, listing)
+    if dry_run or not found.due:
+        return
+    if not yes:
+        click.confirm(
+            f"Destroy the identities of {_plural(len(found.due), 'case')} for ever?", abort=True
+        )
+    shredded = 0
+    with _bar(len(found.due), "shredding cases") as bar:
+        for start in range(0, len(found.due), batch):
+            with unit_of_work():
+                chunk = found.due[start : start + batch]
+                shredded += retention.shred_due(None, policy, today, chunk, bar.update)
+    click.echo(f"shredded {_plural(shredded, 'case')}")
+
+
+def _print_review(found, policy, listing: bool) -> None:
+    substantiated = (
+        "kept for screening"
+        if policy.substantiated_years is None
+        else f"{policy.substantiated_years} years"
+    )
+    click.echo(
+        f"retention: {policy.years} years after closing; with a substantiated finding: "
+        f"{substantiated}"
+    )
+    click.echo(
+        f"closed cases with identities: {len(found.due) + len(found.kept)}; due now: "
+        f"{len(found.due)}; not yet due: {len(found.kept) - len(found.held_for_screening)}; "
+        f"kept for screening: {len(found.held_for_screening)}"
+    )
+    by_mission: dict[str, int] = {}
+    for item in found.due:
+        by_mission[item.mission] = by_mission.get(item.mission, 0) + 1
+    for mission, count in sorted(by_mission.items()):
+        click.echo(f"  {mission}: {_plural(count, 'case')} due")
+    if listing:
+        for item in found.due:
+            mark = " (substantiated)" if item.substantiated else ""
+            click.echo(f"  {item.reference} closed {item.closed_on} due {item.due_on}{mark}")

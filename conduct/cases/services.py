@@ -261,12 +261,13 @@ def user_names(user_ids) -> dict[Any, str]:
     return {row.id: row.display_name for row in rows}
 
 
-def shred_case(actor, case: Case) -> None:
+def shred_case(actor, case: Case, action: str = "case.shred") -> None:
     """Destroy the case's data key: its identifying fields become unreadable for ever.
 
     Blind-index values of its persons are cleared too, so the case no longer answers screening,
     and the sealed files of its attachments are removed when the transaction commits.
     Coded facts survive (they are sealed with the statistics key), so statistics stay whole.
+    ``action`` names the audit event (retention records its own, ``retention.shred``).
     """
     session = db.session
     session.execute(delete(DataKey).where(DataKey.case_id == case.id))
@@ -277,7 +278,7 @@ def shred_case(actor, case: Case) -> None:
     )
     attachment_files.remove_case_files(session, case.id)
     current_vault().forget_case(case.id)
-    record("case.shred", actor=actor, object_type="case", object_id=case.id, case=case)
+    record(action, actor=actor, object_type="case", object_id=case.id, case=case)
     session.expire_all()
 
 
