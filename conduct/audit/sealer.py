@@ -9,7 +9,8 @@ commits late simply joins the next checkpoint. Nothing is ever updated.
 
 The tree is extended from the latest checkpoint's frontier, so a seal hashes only its new
 leaves. It runs after a request when the latest checkpoint is older than
-``CONDUCT_AUDIT_SEAL_SECONDS`` (without waiting if another server is sealing), and on
+``CONDUCT_AUDIT_SEAL_SECONDS`` (never waiting: not for another server's seal on PostgreSQL, not
+for another transaction's write lock on SQLite), and on
 ``conduct audit seal``.
 """
 
@@ -17,14 +18,17 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
-from conduct.core.db import READ_ONLY, db, utcnow
+from conduct.core.db import READ_ONLY, SQLITE_BUSY_TIMEOUT_MS, db, utcnow
 from conduct.crypto.audit_signing import audit_public_key, sign_checkpoint
 
 from .checkpoints import latest_checkpoint, log_origin
@@ -169,16 +173,51 @@ def seal_if_due() -> None:
     try:
         wait = _seconds_until_due(interval)
         if wait <= 0:
-            with db.engine.begin() as connection:
+            with _transaction_without_waiting() as connection:
                 seal(connection, wait=False, thorough=False)
             wait = interval
         state["next_look"] = time.monotonic() + wait
+    except _SqliteBusy:
+        return  # another transaction holds SQLite's write lock: a later request seals
     except Exception as error:  # noqa: BLE001 - sealing must never fail the request
         log.error(
             "sealing the audit log after request %s failed: %s",
             g.get("request_id"),
             type(error).__name__,
         )
+
+
+class _SqliteBusy(Exception):
+    """SQLite's write lock is held by another transaction."""
+
+
+@contextmanager
+def _transaction_without_waiting() -> Iterator[Connection]:
+    """A transaction for sealing after a request that never makes the request wait.
+
+    On PostgreSQL the sealer's lock is a try-lock already. On SQLite the transaction takes the
+    write lock as it begins, and would wait up to the busy timeout behind a long transaction
+    (an import): here the timeout is zero for this one transaction, so a held lock raises
+    :class:`_SqliteBusy` at once, and the connection gets its usual timeout back after.
+    """
+    with db.engine.connect() as connection:
+        if connection.dialect.name != "sqlite":
+            with connection.begin():
+                yield connection
+            return
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA busy_timeout=0")
+        try:
+            try:
+                transaction = connection.begin()
+            except OperationalError as error:
+                if "locked" not in str(error.orig):
+                    raise
+                raise _SqliteBusy from None
+            with transaction:
+                yield connection
+        finally:
+            driver.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def _seconds_until_due(interval: int) -> float:

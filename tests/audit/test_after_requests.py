@@ -13,7 +13,7 @@ from conduct.audit import sealer
 from conduct.audit.checkpoints import log_origin
 from conduct.audit.logformat import parse_note
 from conduct.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf
-from conduct.core.db import db, unit_of_work
+from conduct.core.db import SQLITE_BUSY_TIMEOUT_MS, db, unit_of_work
 from tests.audit.support import add_events, seal_now, verify
 
 WRITERS = 16
@@ -74,6 +74,34 @@ def test_a_request_seals_again_once_the_interval_has_passed(make_app):
         with app.test_request_context():
             sealer.seal_if_due()
         assert _latest_size() == 5
+
+
+def test_on_sqlite_a_held_write_lock_never_makes_the_request_wait(make_app, database_url):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's sealer takes a try-lock; only SQLite waits for its write lock")
+    import sqlite3
+
+    app = make_app(CONDUCT_AUDIT_SEAL_SECONDS=1)
+    with app.app_context():
+        db.create_all()
+        add_events(3)
+        other = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")  # a long transaction elsewhere (an import, say)
+        try:
+            started = time.monotonic()
+            with app.test_request_context():
+                sealer.seal_if_due()
+            assert time.monotonic() - started < 2, "the request waited for the lock"
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        assert _latest_size() is None
+        with db.engine.connect() as connection:  # the pooled connection waits again as usual
+            timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            assert timeout == SQLITE_BUSY_TIMEOUT_MS
+        with app.test_request_context():
+            sealer.seal_if_due()  # the lock is free: this request seals
+        assert _latest_size() == 3
 
 
 def test_a_failing_seal_never_fails_the_request(app, client, monkeypatch, caplog):
