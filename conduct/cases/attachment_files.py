@@ -7,24 +7,37 @@ the transaction ends without a commit the file is removed, so a rolled-back uplo
 file behind. Removing a case's files (when it is shredded) waits for the commit in the same
 way, so a shredding that rolls back keeps them.
 
-A process killed between the rename and the commit can leave a file that no row names; it can
-never be opened without its row's ids and the case's key.
+A process killed between the rename and the commit can leave a file that no row names, or a
+temporary file; one killed between a shredding's commit and the removal can leave the folder of
+a case whose key is gone. :func:`find_leftovers` finds them and :func:`remove_leftovers` removes
+them (``conduct cases sweep-files``), leaving alone anything younger than a grace period (an
+upload may be between its rename and its commit) and any name Conduct never writes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
+import time
 import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, SessionTransaction
 
+from conduct.crypto.models import DataKey
+
+from .models import Attachment
+
 _WRITTEN = "conduct_written_files"
+_UPLOAD_PREFIX = ".upload-"
+_HEX_ID = re.compile(r"^[0-9a-f]{32}$")
 _TO_REMOVE = "conduct_folders_to_remove"
 
 
@@ -47,7 +60,7 @@ def write_file(
     folder = case_folder(case_id)
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     final = folder / attachment_id.hex
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=_UPLOAD_PREFIX)
     try:
         with os.fdopen(descriptor, "wb") as handle:
             handle.write(sealed)
@@ -99,3 +112,72 @@ def _drop_uncommitted_files(session: Session, transaction: SessionTransaction) -
     for path in session.info.pop(_WRITTEN, ()):
         path.unlink(missing_ok=True)
     session.info.pop(_TO_REMOVE, None)
+
+
+# Leftovers
+
+
+@dataclass
+class Leftovers:
+    """What the attachment folder holds that no committed row needs."""
+
+    files: list[Path] = field(default_factory=list)  # sealed files no attachment row names
+    partial: list[Path] = field(default_factory=list)  # temporary files of unfinished uploads
+    folders: list[Path] = field(default_factory=list)  # folders of cases whose key is gone
+    unknown: list[Path] = field(default_factory=list)  # names Conduct never writes: kept
+
+    @property
+    def removable(self) -> list[Path]:
+        return [*self.files, *self.partial, *self.folders]
+
+
+def find_leftovers(session: Session, grace: timedelta) -> Leftovers:
+    """Files and folders older than ``grace`` that no committed row needs (reads ids only)."""
+    found = Leftovers()
+    root = attachment_dir()
+    if not root.is_dir():
+        return found
+    cutoff = time.time() - grace.total_seconds()
+    folders = {}
+    for folder in sorted(root.iterdir()):
+        if folder.is_dir() and _HEX_ID.match(folder.name):
+            folders[uuid.UUID(hex=folder.name)] = folder
+        else:
+            found.unknown.append(folder)
+    live = set(session.scalars(select(DataKey.case_id).where(DataKey.case_id.in_(folders))))
+    named: dict[uuid.UUID, set[str]] = {}
+    rows = select(Attachment.case_id, Attachment.id).where(Attachment.case_id.in_(live))
+    for case_id, attachment_id in session.execute(rows):
+        named.setdefault(case_id, set()).add(attachment_id.hex)
+    for case_id, folder in folders.items():
+        if case_id not in live:
+            if _newest_change(folder) < cutoff:
+                found.folders.append(folder)
+            continue
+        for path in sorted(folder.iterdir()):
+            old = path.lstat().st_mtime < cutoff
+            if path.name.startswith(_UPLOAD_PREFIX) and path.is_file():
+                if old:
+                    found.partial.append(path)
+            elif _HEX_ID.match(path.name) and path.is_file():
+                if old and path.name not in named.get(case_id, ()):
+                    found.files.append(path)
+            else:
+                found.unknown.append(path)
+    return found
+
+
+def remove_leftovers(leftovers: Leftovers) -> int:
+    """Remove what :func:`find_leftovers` found; returns how many paths went."""
+    for path in [*leftovers.files, *leftovers.partial]:
+        path.unlink(missing_ok=True)
+    for folder in leftovers.folders:
+        shutil.rmtree(folder, ignore_errors=True)
+    return len(leftovers.removable)
+
+
+def _newest_change(folder: Path) -> float:
+    """The latest modification time of a folder and of what it holds."""
+    times = [folder.lstat().st_mtime]
+    times += [path.lstat().st_mtime for path in folder.iterdir()]
+    return max(times)

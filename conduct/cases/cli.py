@@ -45,7 +45,9 @@ def seed(count: int, seed: int) -> None:
     click.echo(f"added {count} demo cases" + (f" and {accounts} demo accounts" if accounts else ""))
 
 
-cases_cli = AppGroup("cases", help="Cases from the command line: import a CSV file.")
+cases_cli = AppGroup(
+    "cases", help="Cases from the command line: import a CSV file, sweep leftover files."
+)
 
 
 @cases_cli.command("import")
@@ -212,6 +214,47 @@ def run_import(data: bytes, email: str | None, *, dry_run: bool, skip_invalid: b
         )
     click.echo(summary)
     return 1 if skipped else 0
+
+
+@cases_cli.command("sweep-files")
+@click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
+@click.option("--list", "listing", is_flag=True, help="List the paths (ids only).")
+@click.option(
+    "--older-than",
+    "minutes",
+    default=60,
+    show_default=True,
+    type=click.IntRange(5),
+    help="Leave alone files changed in the last MINUTES (an upload may still be committing).",
+)
+def sweep_files(dry_run: bool, listing: bool, minutes: int) -> None:
+    """Remove evidence files that no case needs any more.
+
+    A server killed in the middle of an upload can leave a sealed file that no attachment
+    names, or a temporary file; one killed in the middle of a shredding can leave the folder of
+    a case whose key is destroyed. Names Conduct never writes are listed and left alone.
+    """
+    from datetime import timedelta
+
+    from conduct.audit import record
+
+    from . import attachment_files
+
+    with unit_of_work() as session:
+        found = attachment_files.find_leftovers(session, timedelta(minutes=minutes))
+        removed = 0 if dry_run else attachment_files.remove_leftovers(found)
+        if removed:
+            record("attachment.sweep", object_type="attachment")
+    click.echo(
+        f"files no attachment names: {len(found.files)}; unfinished uploads: "
+        f"{len(found.partial)}; folders of shredded cases: {len(found.folders)}; "
+        f"unknown names left alone: {len(found.unknown)}"
+    )
+    if listing:
+        for path in [*found.removable, *found.unknown]:
+            click.echo(f"  {path}")
+    if not dry_run:
+        click.echo(f"removed {_plural(removed, 'path')}")
 
 
 retention_cli = AppGroup("retention", help="Destroy the identities of cases kept long enough.")

@@ -348,3 +348,62 @@ def test_the_case_page_shows_files_to_the_team_only(
     assert seen.status_code == 200 and b"Evidence files" in seen.data
     assert b"statement" not in seen.data and b"Signed" not in seen.data
     assert b'enctype="multipart/form-data"' not in seen.data
+
+
+# Leftover files
+
+
+def _age(path: Path, hours: float = 3) -> None:
+    then = os.path.getmtime(path) - hours * 3600
+    os.utime(path, (then, then))
+
+
+def test_sweeping_removes_only_what_no_committed_row_needs(app, officer, reference):
+    created = _upload(officer, reference, PDF)
+    assert created.status_code == 201
+    (kept,) = _stored_files(app)
+    folder = kept.parent
+    orphan = folder / uuid.uuid4().hex  # renamed into place, then the process died
+    orphan.write_bytes(b"sealed bytes of an upload that never committed")
+    partial = folder / ".upload-abc123"
+    partial.write_bytes(b"half a file")
+    fresh = folder / uuid.uuid4().hex  # an upload still between its rename and its commit
+    fresh.write_bytes(b"sealed bytes")
+    stranger = folder / "notes.txt"
+    stranger.write_text("not written by Conduct")
+    root = app.extensions["conduct_settings"].attachment_dir
+    shredded_folder = root / uuid.uuid4().hex  # a case whose key is gone (or never committed)
+    shredded_folder.mkdir()
+    (shredded_folder / uuid.uuid4().hex).write_bytes(b"sealed with a destroyed key")
+    for path in (kept, orphan, partial, stranger, *shredded_folder.iterdir(), shredded_folder):
+        _age(path)
+
+    runner = app.test_cli_runner()
+    dry = runner.invoke(args=["cases", "sweep-files", "--dry-run", "--list"])
+    assert dry.exit_code == 0, dry.output
+    assert (
+        "files no attachment names: 1; unfinished uploads: 1; folders of shredded cases: 1; "
+        "unknown names left alone: 1" in dry.output
+    )
+    assert str(orphan) in dry.output and str(fresh) not in dry.output
+    assert orphan.exists() and shredded_folder.exists()
+
+    done = runner.invoke(args=["cases", "sweep-files"])
+    assert done.exit_code == 0, done.output
+    assert "removed 3 paths" in done.output
+    assert not orphan.exists() and not partial.exists() and not shredded_folder.exists()
+    assert kept.exists() and fresh.exists() and stranger.exists()
+    assert officer.get(created.headers["Location"]).data == PDF
+    assert len(_events(app, "attachment.sweep")) == 1
+
+
+def test_a_folder_with_a_recent_file_is_not_swept(app, officer, reference):
+    root = app.extensions["conduct_settings"].attachment_dir
+    folder = root / uuid.uuid4().hex  # a new case and its first upload, not committed yet
+    folder.mkdir(parents=True)
+    (folder / uuid.uuid4().hex).write_bytes(b"sealed")
+    _age(folder)
+    result = app.test_cli_runner().invoke(args=["cases", "sweep-files"])
+    assert result.exit_code == 0 and "removed 0 paths" in result.output
+    assert folder.exists()
+    assert _events(app, "attachment.sweep") == []
