@@ -18,11 +18,20 @@ from conduct.config import ConfigurationError
 def _register(group: click.Group) -> None:
     from conduct.audit.cli import audit_cli
     from conduct.auth.cli import users_cli
-    from conduct.cases.cli import cases_cli, demo_cli, retention_cli
+    from conduct.cases.cli import attachments_cli, cases_cli, demo_cli, retention_cli
     from conduct.core.cli import dev_cli
     from conduct.crypto.cli import keys_cli
 
-    for command in (keys_cli, users_cli, cases_cli, demo_cli, retention_cli, dev_cli, audit_cli):
+    for command in (
+        keys_cli,
+        users_cli,
+        cases_cli,
+        attachments_cli,
+        demo_cli,
+        retention_cli,
+        dev_cli,
+        audit_cli,
+    ):
         group.add_command(command)
 
 

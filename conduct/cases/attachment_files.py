@@ -10,7 +10,7 @@ way, so a shredding that rolls back keeps them.
 A process killed between the rename and the commit can leave a file that no row names, or a
 temporary file; one killed between a shredding's commit and the removal can leave the folder of
 a case whose key is gone. :func:`find_leftovers` finds them and :func:`remove_leftovers` removes
-them (``conduct cases sweep-files``), leaving alone anything younger than a grace period (an
+them (``conduct attachments sweep``), leaving alone anything younger than a grace period (an
 upload may be between its rename and its commit) and any name Conduct never writes.
 """
 

@@ -45,9 +45,7 @@ def seed(count: int, seed: int) -> None:
     click.echo(f"added {count} demo cases" + (f" and {accounts} demo accounts" if accounts else ""))
 
 
-cases_cli = AppGroup(
-    "cases", help="Cases from the command line: import a CSV file, sweep leftover files."
-)
+cases_cli = AppGroup("cases", help="Cases from the command line: import a CSV file.")
 
 
 @cases_cli.command("import")
@@ -216,7 +214,10 @@ def run_import(data: bytes, email: str | None, *, dry_run: bool, skip_invalid: b
     return 1 if skipped else 0
 
 
-@cases_cli.command("sweep-files")
+attachments_cli = AppGroup("attachments", help="The sealed evidence files on disk.")
+
+
+@attachments_cli.command("sweep")
 @click.option("--dry-run", is_flag=True, help="Say what would be removed; remove nothing.")
 @click.option("--list", "listing", is_flag=True, help="List the paths (ids only).")
 @click.option(

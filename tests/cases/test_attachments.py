@@ -379,7 +379,7 @@ def test_sweeping_removes_only_what_no_committed_row_needs(app, officer, referen
         _age(path)
 
     runner = app.test_cli_runner()
-    dry = runner.invoke(args=["cases", "sweep-files", "--dry-run", "--list"])
+    dry = runner.invoke(args=["attachments", "sweep", "--dry-run", "--list"])
     assert dry.exit_code == 0, dry.output
     assert (
         "files no attachment names: 1; unfinished uploads: 1; folders of shredded cases: 1; "
@@ -388,7 +388,7 @@ def test_sweeping_removes_only_what_no_committed_row_needs(app, officer, referen
     assert str(orphan) in dry.output and str(fresh) not in dry.output
     assert orphan.exists() and shredded_folder.exists()
 
-    done = runner.invoke(args=["cases", "sweep-files"])
+    done = runner.invoke(args=["attachments", "sweep"])
     assert done.exit_code == 0, done.output
     assert "removed 3 paths" in done.output
     assert not orphan.exists() and not partial.exists() and not shredded_folder.exists()
@@ -403,7 +403,7 @@ def test_a_folder_with_a_recent_file_is_not_swept(app, officer, reference):
     folder.mkdir(parents=True)
     (folder / uuid.uuid4().hex).write_bytes(b"sealed")
     _age(folder)
-    result = app.test_cli_runner().invoke(args=["cases", "sweep-files"])
+    result = app.test_cli_runner().invoke(args=["attachments", "sweep"])
     assert result.exit_code == 0 and "removed 0 paths" in result.output
     assert folder.exists()
     assert _events(app, "attachment.sweep") == []
