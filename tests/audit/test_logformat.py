@@ -74,6 +74,21 @@ def test_the_frontier_gives_the_rfc_root_and_survives_storage_at_every_size():
         frontier = stored
 
 
+@pytest.mark.parametrize("start", [0, 1, 5, 8, 12, 31])
+def test_extending_a_frontier_gives_the_tree_of_appending_one_by_one(start):
+    hashes = [hashlib.sha256(n.to_bytes(4, "big")).digest() for n in range(start + 70)]
+    for count in range(71):
+        one_by_one, extended = Frontier(), Frontier()
+        for digest in hashes[:start]:
+            one_by_one.append(digest)
+            extended.append(digest)
+        for digest in hashes[start : start + count]:
+            one_by_one.append(digest)
+        extended.extend(hashes[start : start + count])
+        assert (extended.size, extended.hashes) == (one_by_one.size, one_by_one.hashes)
+        assert extended.root() == rfc6962_root(hashes[: start + count])
+
+
 def test_every_inclusion_proof_checks_and_a_wrong_one_does_not():
     hashes = [hashlib.sha256(n.to_bytes(4, "big")).digest() for n in range(33)]
     for size in range(1, 34):
