@@ -22,10 +22,10 @@ from conduct.crypto.audit_signing import audit_public_key, audit_public_key_pem
 from . import logformat
 from .checkpoints import latest_checkpoint, log_origin
 from .events import record
+from .leafcheck import ROWS_PER_FETCH
 from .logformat import verifier_key
 from .models import AuditCheckpoint
 from .rows import leaves_with_events, row_encoder
-from .verify import STREAM_BATCH
 
 README = """\
 Conduct audit log export
@@ -97,13 +97,12 @@ def _write_events(connection, path: Path, size: int, progress) -> int:
     event that is gone (the verifier then says where)."""
     query = leaves_with_events(connection.dialect.name)
     encode = row_encoder(connection.dialect.name)
-    result = connection.execution_options(stream_results=True).execute(query, {"start": 0})
+    streaming = connection.execution_options(stream_results=True)
+    result = streaming.execute(query, {"start": 0, "stop": size})
     written = 0
     with result, path.open("wb") as handle:
-        for rows in result.partitions(STREAM_BATCH):
+        for rows in result.partitions(ROWS_PER_FETCH):
             for row in rows:
-                if row[0] >= size:
-                    break
                 while written < row[0]:
                     handle.write(b"null\n")
                     written += 1

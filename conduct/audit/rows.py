@@ -68,11 +68,23 @@ def unsealed_events(dialect: str) -> TextClause:
 
 @cache
 def leaves_with_events(dialect: str) -> TextClause:
-    """Leaves from ``:start`` in index order: index, event id, stored hash, whether the event
-    is missing, then the event's columns."""
+    """Leaves from ``:start`` to ``:stop`` (excluded) in index order: index, event id, stored
+    hash, whether the event is missing, then the event's columns.
+
+    On PostgreSQL each event is looked up by its key (the ``OFFSET 0`` keeps the planner from
+    turning the lookup into a join of whole tables): a few leaves then cost a few lookups
+    whatever the table statistics say, and a million cost no more than the hash join the
+    planner would otherwise choose. SQLite looks events up by key on its own.
+    """
     leaf = "l.leaf_index, l.event_id, l.leaf_hash, e.id IS NULL AS missing"
+    if dialect == "postgresql":
+        events = (
+            "LEFT JOIN LATERAL (SELECT * FROM audit_events x WHERE x.id = l.event_id OFFSET 0) e"
+            " ON true"
+        )
+    else:
+        events = "LEFT JOIN audit_events e ON e.id = l.event_id"
     return text(
-        f"SELECT {leaf}, {event_columns(dialect)} FROM audit_leaves l"  # noqa: S608 - constants
-        " LEFT JOIN audit_events e ON e.id = l.event_id"
-        " WHERE l.leaf_index >= :start ORDER BY l.leaf_index"
+        f"SELECT {leaf}, {event_columns(dialect)} FROM audit_leaves l {events}"  # noqa: S608 - constants
+        " WHERE l.leaf_index >= :start AND l.leaf_index < :stop ORDER BY l.leaf_index"
     )

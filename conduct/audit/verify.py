@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from hashlib import sha256
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
@@ -30,6 +29,7 @@ from sqlalchemy.engine import Connection
 from conduct.crypto.audit_signing import is_valid_checkpoint_signature
 
 from .checkpoints import latest_checkpoint
+from .leafcheck import Problem, default_processes, recompute_leaves
 from .logformat import (
     Frontier,
     NoteError,
@@ -38,10 +38,8 @@ from .logformat import (
     parse_note,
 )
 from .models import AuditCheckpoint, AuditEvent, AuditLeaf
-from .rows import leaves_with_events, row_encoder
 from .sealer import late_event_floor
 
-STREAM_BATCH = 20_000
 UNSEALED_SHOWN = 10
 
 _COUNT_UNSEALED = text(
@@ -57,12 +55,6 @@ _UNSEALED_IDS = text(
 
 class TrustedCheckpointError(ValueError):
     """The checkpoint given as trusted is not a valid checkpoint of this log."""
-
-
-@dataclass(frozen=True)
-class Problem:
-    index: int
-    message: str
 
 
 @dataclass
@@ -86,6 +78,37 @@ class _SignedRoot:
     size: int
     root: bytes
     source: str  # "checkpoint N" or "the trusted checkpoint"
+
+
+class _TreeCheck:
+    """The tree grown from recomputed leaf hashes, in leaf order, and compared at each signed
+    root's size with that root."""
+
+    def __init__(self, frontier: Frontier, roots: list[_SignedRoot]):
+        self.frontier = frontier
+        self.pending = [root for root in roots if root.size > frontier.size]  # by size
+        self.last_good = frontier.size
+        self.checked = 0
+
+    def add(self, digests: list[bytes]) -> Problem | None:
+        """Append ``digests``; the first signed root the tree does not give, if any."""
+        frontier, taken = self.frontier, 0
+        while self.pending and self.pending[0].size - frontier.size <= len(digests) - taken:
+            signed = self.pending.pop(0)
+            needed = signed.size - frontier.size
+            frontier.extend(digests[taken : taken + needed])
+            taken += needed
+            if frontier.root() != signed.root:
+                return Problem(
+                    self.last_good,
+                    f"{signed.source} signs a root that leaves {self.last_good} to "
+                    f"{signed.size - 1} no longer give: one of them was changed, "
+                    "removed, inserted or moved",
+                )
+            self.checked += 1
+            self.last_good = signed.size
+        frontier.extend(digests[taken:] if taken else digests)
+        return None
 
 
 class LogVerifier:
@@ -143,63 +166,22 @@ class LogVerifier:
         roots: list[_SignedRoot],
         stop_at: int | None,
         progress: Callable[[int], None] | None,
+        processes: int = 1,
     ) -> Problem | None:
         """Recompute the leaves from ``frontier.size`` on; the first problem, or None."""
-        query = leaves_with_events(self.connection.dialect.name)
-        streaming = self.connection.execution_options(stream_results=True)
-        with streaming.execute(query, {"start": frontier.size}) as result:
-            problem = self._walk(result, frontier, roots, stop_at, progress)
+        tree = _TreeCheck(frontier, roots)
+        problem = None
+        for hashes in recompute_leaves(
+            self.connection, frontier.size, stop_at, processes=processes, progress=progress
+        ):
+            problem = tree.add(hashes.digests) or hashes.problem
+            if problem is not None:
+                break
+        self.report.checkpoints_checked += tree.checked
         if problem is None:
             self.report.tree_size = frontier.size
             self.report.root = frontier.root()
         return problem
-
-    def _walk(self, result, frontier, roots, stop_at, progress) -> Problem | None:
-        """The loop over every leaf, kept tight: it runs a million times per million events."""
-        pending = iter(roots)
-        next_root = next(pending, None)
-        next_size = -1 if next_root is None else next_root.size
-        last_good = index = frontier.size
-        limit = -1 if stop_at is None else stop_at
-        append, encode = frontier.append, row_encoder(self.connection.dialect.name)
-        for rows in result.partitions(STREAM_BATCH):
-            for row in rows:
-                if index == limit:
-                    return None
-                if row[0] != index or row[3]:
-                    return self._leaf_problem(index, row)
-                try:
-                    digest = sha256(b"\x00" + encode(row[4:])).digest()
-                except (TypeError, ValueError):  # a value no event could hold
-                    return self._leaf_problem(index, row)
-                if digest != row[2]:
-                    return self._leaf_problem(index, row)
-                append(digest)
-                index += 1
-                while index == next_size:
-                    if frontier.root() != next_root.root:
-                        return Problem(
-                            last_good,
-                            f"{next_root.source} signs a root that leaves {last_good} to "
-                            f"{index - 1} no longer give: one of them was changed, "
-                            "removed, inserted or moved",
-                        )
-                    self.report.checkpoints_checked += 1
-                    last_good = index
-                    next_root = next(pending, None)
-                    next_size = -1 if next_root is None else next_root.size
-            if progress is not None:
-                progress(len(rows))
-        return None
-
-    @staticmethod
-    def _leaf_problem(index: int, row) -> Problem:
-        leaf_index, event_id, _stored_hash, missing = row[:4]
-        if leaf_index != index:
-            return Problem(index, f"leaf {index} is missing (the next is {leaf_index})")
-        if missing:
-            return Problem(index, f"leaf {index}: event {event_id} is missing")
-        return Problem(index, f"leaf {index}: event {event_id} was changed after sealing")
 
     # --- Unsealed events ---
 
@@ -231,11 +213,16 @@ def verify_log(
     *,
     trusted_note: str | None = None,
     progress: Callable[[int], None] | None = None,
+    processes: int | None = None,
 ) -> VerifyReport:
     """Verify the stored log, fully or from ``trusted_note``; the report names any problem.
 
+    ``processes`` (default: one per CPU) is how many processes may share the recomputing of
+    the leaves of a long log (see ``leafcheck``); the result is the same with any number.
     Raises TrustedCheckpointError if ``trusted_note`` is not a valid checkpoint of this log.
     """
+    if processes is None:
+        processes = default_processes()
     verifier = LogVerifier(connection, public_key, origin)
     report = verifier.report
     frontier, trusted = Frontier(), None
@@ -252,7 +239,7 @@ def verify_log(
     if trusted is not None and trusted.size > frontier.size:
         roots = sorted([*roots, trusted], key=lambda root: root.size)
     stop_at = None if note_problem is None else note_problem.index
-    report.problem = verifier.stream(frontier, roots, stop_at, progress) or note_problem
+    report.problem = verifier.stream(frontier, roots, stop_at, progress, processes) or note_problem
     if report.problem is None:
         report.problem = _count_problem(report.tree_size, report.started_at, roots)
     if frontier.size:  # incremental: what is newer than the trusted checkpoint

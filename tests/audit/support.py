@@ -45,10 +45,12 @@ def sealed_one_by_one(count: int) -> None:
         seal_now()
 
 
-def verify(trusted_note: str | None = None):
+def verify(trusted_note: str | None = None, **options):
     db.session.rollback()
     with snapshot() as connection:
-        return verify_log(connection, audit_public_key(), log_origin(), trusted_note=trusted_note)
+        return verify_log(
+            connection, audit_public_key(), log_origin(), trusted_note=trusted_note, **options
+        )
 
 
 def scalar(sql: str, **params):

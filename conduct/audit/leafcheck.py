@@ -1,0 +1,281 @@
+"""Recomputing leaf hashes: each leaf's hash from its event's stored columns, compared with the
+stored hash, over the leaves of a verify, in this process and, for long logs, helper processes.
+
+This is most of a verify's work (a million events: fetching their columns, encoding, hashing),
+and it splits: a leaf's hash needs only its own event. So a long run of leaves is cut into
+consecutive pieces; helper processes each recompute one piece while this process does the
+last, and the pieces come back in leaf order as :class:`LeafHashes`. Verify builds the tree
+from them (one sequence of leaf hashes, as in one pass), so the first problem is the one a
+single pass would name: a piece stops at its first bad leaf, and the pieces after it are not
+used.
+
+Every process reads the same state of the log:
+
+- on PostgreSQL the verifying transaction exports its snapshot and each helper imports it
+  (``SET TRANSACTION SNAPSHOT``);
+- SQLite connections cannot share a snapshot, so a helper reads in a read transaction of its
+  own, begun after the verifying one, over leaves the verifying transaction sees (the pieces
+  end at its last leaf). Leaves and events are never updated or deleted (the tables refuse it),
+  so a helper reads the same rows, unless someone who bypasses that edits them during the
+  check, and then the edit is reported like any other.
+
+Pieces are at most :data:`LEAVES_PER_PROCESS` leaves, so a longer log is done in rounds and a
+round's digests are all that is held in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from hashlib import sha256
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.pool import NullPool
+
+from conduct.core.db import READ_ONLY
+
+from .rows import leaves_with_events, row_encoder
+
+log = logging.getLogger(__name__)
+
+ROWS_PER_FETCH = 5_000
+# Fewer leaves than this are recomputed in this process alone: starting a helper (a fork, a
+# connection, the snapshot) costs more than it saves.
+PARALLEL_MINIMUM = 100_000
+LEAVES_PER_PROCESS = 1_000_000
+MAX_PROCESSES = 8
+
+_LAST_LEAF = text("SELECT max(leaf_index) FROM audit_leaves")
+
+
+@dataclass(frozen=True)
+class Problem:
+    index: int
+    message: str
+
+
+@dataclass
+class LeafHashes:
+    """The recomputed hashes of leaves ``start`` onwards, in order; ``problem`` is the first bad
+    leaf, right after them, or None; ``ended`` says no more leaves follow in this snapshot."""
+
+    start: int
+    digests: list[bytes] = field(default_factory=list)
+    problem: Problem | None = None
+    ended: bool = False
+
+    @property
+    def final(self) -> bool:
+        """Nothing after these is to be used: a problem, or the leaves ran out."""
+        return self.problem is not None or self.ended
+
+
+def default_processes() -> int:
+    """One process per CPU (up to :data:`MAX_PROCESSES`)."""
+    return max(1, min(os.cpu_count() or 1, MAX_PROCESSES))
+
+
+def recompute_leaves(
+    connection: Connection,
+    start: int,
+    stop_at: int | None,
+    *,
+    processes: int = 1,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[LeafHashes]:
+    """The leaves from ``start`` (up to ``stop_at``, if given) recomputed, in leaf order.
+
+    Stops after the first batch that is :attr:`LeafHashes.final`. ``processes`` above 1 lets
+    long runs of leaves be spread over that many processes.
+    """
+    last = connection.scalar(_LAST_LEAF)
+    stop = start if last is None or last < start else last + 1  # no leaf read at or after it
+    end = stop if stop_at is None else min(stop, stop_at)
+    if processes < 2 or end - start < PARALLEL_MINIMUM or not _can_share(connection):
+        yield from _read(connection, start, end, stop, progress)
+        return
+    snapshot = _export_snapshot(connection)
+    for pieces in _rounds(start, end, processes):
+        final = yield from _round(connection, snapshot, pieces, stop, progress)
+        if final:
+            return
+
+
+def _read(
+    connection: Connection, start: int, end: int, stop: int, progress
+) -> Iterator[LeafHashes]:
+    """Leaves ``start`` to ``end`` (excluded) recomputed, one batch per fetch. Rows are read up
+    to ``stop`` so that a gap just before ``end`` is seen (the next leaf is named)."""
+    encode = row_encoder(connection.dialect.name)
+    hashes, index = LeafHashes(start), start
+    for rows in _fetch(connection, start, stop):
+        digests = hashes.digests
+        for row in rows:
+            if index == end:
+                yield hashes
+                return
+            if row[0] != index or row[3]:
+                hashes.problem = leaf_problem(index, row)
+                yield hashes
+                return
+            try:
+                digest = sha256(b"\x00" + encode(row[4:])).digest()
+            except (TypeError, ValueError):  # a value no event could hold
+                hashes.problem = leaf_problem(index, row)
+                yield hashes
+                return
+            if digest != row[2]:
+                hashes.problem = leaf_problem(index, row)
+                yield hashes
+                return
+            digests.append(digest)
+            index += 1
+        if progress is not None:
+            progress(len(rows))
+        yield hashes
+        hashes = LeafHashes(index)
+    hashes.ended = index < end
+    yield hashes
+
+
+def _fetch(connection: Connection, start: int, stop: int) -> Iterator[list]:
+    """Rows of :func:`leaves_with_events` from ``start`` to ``stop``, as the driver returns
+    them (no result processing: this runs once per leaf). On PostgreSQL through a server-side
+    cursor in binary format, so the hashes arrive as bytes."""
+    query = leaves_with_events(connection.dialect.name)
+    params = {"start": start, "stop": stop}
+    if connection.dialect.name == "postgresql":
+        compiled = query.compile(dialect=connection.dialect)
+        driver = connection.connection.driver_connection
+        with driver.cursor(name="conduct_audit_leaves", binary=True) as cursor:
+            cursor.execute(str(compiled), params)
+            while rows := cursor.fetchmany(ROWS_PER_FETCH):
+                yield rows
+        return
+    result = connection.execute(query, params)
+    try:
+        while rows := result.cursor.fetchmany(ROWS_PER_FETCH):
+            yield rows
+    finally:
+        result.close()
+
+
+def leaf_problem(index: int, row) -> Problem:
+    """What is wrong at leaf ``index``, given the row read there."""
+    leaf_index, event_id, _stored_hash, missing = row[:4]
+    if leaf_index != index:
+        return Problem(index, f"leaf {index} is missing (the next is {leaf_index})")
+    if missing:
+        return Problem(index, f"leaf {index}: event {event_id} is missing")
+    return Problem(index, f"leaf {index}: event {event_id} was changed after sealing")
+
+
+# --- Helper processes -----------------------------------------------------------------------
+
+
+def _can_share(connection: Connection) -> bool:
+    """Whether other processes can open this database: not an in-memory SQLite one, and
+    processes can be forked here (they inherit the loaded code, so they start at once)."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return False
+    url = connection.engine.url
+    return url.get_backend_name() == "postgresql" or url.database not in (None, "", ":memory:")
+
+
+def _export_snapshot(connection: Connection) -> str | None:
+    """The PostgreSQL snapshot id the helpers import; None on SQLite."""
+    if connection.dialect.name != "postgresql":
+        return None
+    return connection.scalar(text("SELECT pg_export_snapshot()"))
+
+
+def _rounds(start: int, end: int, processes: int) -> Iterator[list[tuple[int, int]]]:
+    """``[start, end)`` as rounds of up to ``processes`` consecutive pieces of equal length."""
+    while start < end:
+        count = min(end - start, processes * LEAVES_PER_PROCESS)
+        pieces = min(processes, max(1, count // (PARALLEL_MINIMUM // 2)))
+        bounds = [start + count * number // pieces for number in range(pieces + 1)]
+        yield list(zip(bounds, bounds[1:], strict=False))
+        start += count
+
+
+def _round(connection, snapshot, pieces, stop, progress) -> Iterator[LeafHashes]:
+    """Helpers recompute all pieces but the last, which this process does meanwhile; the
+    results come back in leaf order. Returns whether a final batch was given."""
+    context = multiprocessing.get_context("fork")
+    helpers = []
+    try:
+        for piece_start, piece_end in pieces[:-1]:
+            receiver, sender = context.Pipe(duplex=False)
+            url = connection.engine.url
+            process = context.Process(
+                target=_helper, args=(url, snapshot, piece_start, piece_end, stop, sender)
+            )
+            process.start()
+            sender.close()
+            helpers.append((process, receiver, piece_start, piece_end))
+        own_start, own_end = pieces[-1]
+        own = list(_read(connection, own_start, own_end, stop, progress))
+        for _process, receiver, piece_start, piece_end in helpers:
+            hashes = _helper_result(connection, receiver, piece_start, piece_end, stop)
+            if progress is not None:
+                progress(len(hashes.digests))
+            yield hashes
+            if hashes.final:
+                return True
+        for hashes in own:
+            yield hashes
+            if hashes.final:
+                return True
+        return False
+    finally:
+        for process, receiver, *_ in helpers:
+            receiver.close()
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def _helper_result(connection, receiver, start: int, end: int, stop: int) -> LeafHashes:
+    """A helper's piece; if the helper failed, this process recomputes the piece itself."""
+    try:
+        outcome = receiver.recv()
+    except EOFError:
+        outcome = "the process ended without an answer"
+    if isinstance(outcome, LeafHashes):
+        return outcome
+    log.warning("a verify helper process failed (%s): its leaves are checked here", outcome)
+    return _read_piece(connection, start, end, stop)
+
+
+def _read_piece(connection: Connection, start: int, end: int, stop: int) -> LeafHashes:
+    """:func:`_read`'s batches as one."""
+    piece = LeafHashes(start)
+    for hashes in _read(connection, start, end, stop, None):
+        piece.digests += hashes.digests
+        piece.problem, piece.ended = hashes.problem, hashes.ended
+    return piece
+
+
+def _helper(url, snapshot: str | None, start: int, end: int, stop: int, sender) -> None:
+    """In a helper process: recompute leaves ``start`` to ``end`` through a connection of its
+    own, in the verifying transaction's snapshot, and send back one :class:`LeafHashes`."""
+    try:
+        engine = create_engine(url, poolclass=NullPool)
+        options = dict(READ_ONLY)
+        if snapshot is not None:
+            options["isolation_level"] = "REPEATABLE READ"
+        with engine.connect().execution_options(**options) as connection:
+            if snapshot is not None:
+                connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            piece = _read_piece(connection, start, end, stop)
+        sender.send(piece)
+    except Exception as error:  # noqa: BLE001 - the parent does the piece itself
+        sender.send(type(error).__name__)  # its kind only: the text could quote row values
+    finally:
+        sender.close()
