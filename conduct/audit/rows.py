@@ -10,7 +10,7 @@ million events has to be quick.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from sqlalchemy import TextClause, text
 
@@ -39,13 +39,17 @@ def row_encoder(dialect: str) -> Callable[[Sequence], bytes]:
     return encode_canonical_row if dialect == "postgresql" else _encode_sqlite_row
 
 
+# The same few actors and cases recur through the log: their ids are made canonical once.
+_sqlite_uuid = lru_cache(maxsize=65_536)(canonical_uuid)
+
+
 def _encode_sqlite_row(row: Sequence) -> bytes:
     """SQLite stores a UUID as 32 hex digits and a time, in UTC, as text with microseconds."""
     actor_id, case_id, occurred_at = row[1], row[3], row[10]
     if actor_id is not None:
-        actor_id = canonical_uuid(actor_id)
+        actor_id = _sqlite_uuid(actor_id)
     if case_id is not None:
-        case_id = canonical_uuid(case_id)
+        case_id = _sqlite_uuid(case_id)
     if occurred_at.__class__ is str and len(occurred_at) == 26 and occurred_at[10] == " ":
         occurred_at = f"{occurred_at[:10]}T{occurred_at[11:]}Z"
     else:
