@@ -66,7 +66,13 @@ def seal_command() -> None:
     help="A signed checkpoint you trust (from an earlier check or export): check only what "
     "was added since, and that the stored tree still has its root.",
 )
-def verify_command(trusted) -> None:
+@click.option(
+    "--processes",
+    type=click.IntRange(min=1),
+    help="How many processes share the recomputing of a long log's leaves (default: one per "
+    "CPU; 1 keeps the check in this process). The result is the same with any number.",
+)
+def verify_command(trusted, processes) -> None:
     """Recompute every leaf and the tree; check every checkpoint's signature and root.
 
     Exits with status 1 naming the first leaf index that does not match.
@@ -88,6 +94,7 @@ def verify_command(trusted) -> None:
                     log_origin(),
                     trusted_note=trusted_note,
                     progress=bar.update,
+                    processes=processes,
                 )
         except TrustedCheckpointError as error:
             raise click.ClickException(str(error)) from None

@@ -171,3 +171,17 @@ def test_on_postgresql_helpers_read_the_snapshot_of_the_verify(sealed_log, round
     assert verify(processes=PROCESSES).ok
     assert any(len(pieces) > 1 for pieces in rounds)
     assert verify(processes=1).problem.index == 3  # a later snapshot sees it
+
+
+def test_the_command_shares_the_leaves_out_as_asked(sealed_log, rounds, app):
+    as_administrator("DELETE FROM audit_events WHERE id = :id", id=event_at(17))
+    db.session.remove()
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["audit", "verify", "--processes", "3"])
+    assert result.exit_code == 1
+    assert "first bad leaf index 17" in result.stderr
+    assert [len(pieces) for pieces in rounds] == [3, 3]
+    rounds.clear()
+    result = runner.invoke(args=["audit", "verify", "--processes", "1"])
+    assert "first bad leaf index 17" in result.stderr and rounds == []
+    assert runner.invoke(args=["audit", "verify", "--processes", "0"]).exit_code == 2
