@@ -1,10 +1,11 @@
 """Verifying the audit log: recompute every leaf and the tree, check every signed checkpoint.
 
-A full check streams the leaves in index order joined to their events, recomputes each leaf
-hash from the event's columns, rebuilds the tree and compares its root, at each checkpoint's
-size, with the root that checkpoint signs; every checkpoint's signature is checked too. Since
-every signed root is recomputed from the same sequence of leaves, the checkpoints are also
-proved consistent with each other (each tree is a prefix of the next).
+A full check recomputes each leaf hash from its event's columns (``leafcheck``: in this
+process, or shared out to helper processes for a long log), rebuilds the tree from those hashes
+in leaf order and compares its root, at each checkpoint's size, with the root that checkpoint
+signs; every checkpoint's signature is checked too. Since every signed root is recomputed from
+the same sequence of leaves, the checkpoints are also proved consistent with each other (each
+tree is a prefix of the next).
 
 An incremental check starts from a checkpoint the auditor trusts (kept from an earlier check
 or export): its signature is checked, then the stored tree at its size must still have its
