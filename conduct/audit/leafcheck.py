@@ -29,7 +29,9 @@ import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from hashlib import sha256
 
 from sqlalchemy import create_engine, text
@@ -153,8 +155,7 @@ def _fetch(connection: Connection, start: int, stop: int) -> Iterator[list]:
         driver = connection.connection.driver_connection
         with driver.cursor(name="conduct_audit_leaves", binary=True) as cursor:
             cursor.execute(str(compiled), params)
-            while rows := cursor.fetchmany(ROWS_PER_FETCH):
-                yield rows
+            yield from _read_ahead(partial(cursor.fetchmany, ROWS_PER_FETCH))
         return
     result = connection.execute(query, params)
     try:
@@ -162,6 +163,20 @@ def _fetch(connection: Connection, start: int, stop: int) -> Iterator[list]:
             yield rows
     finally:
         result.close()
+
+
+def _read_ahead(fetch: Callable[[], list]) -> Iterator[list]:
+    """The batches ``fetch`` returns, up to an empty one, each asked for while the caller
+    works on the one before: the server then finds and sends rows while this process hashes.
+
+    Only the thread uses the connection until the batches end (or the caller stops, which waits
+    for the fetch under way).
+    """
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="audit-fetch") as fetcher:
+        pending = fetcher.submit(fetch)
+        while rows := pending.result():
+            pending = fetcher.submit(fetch)
+            yield rows
 
 
 def leaf_problem(index: int, row) -> Problem:
