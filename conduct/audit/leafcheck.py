@@ -30,6 +30,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from hashlib import sha256
@@ -250,8 +251,8 @@ def _round(connection, snapshot, pieces, stop, progress) -> Iterator[LeafHashes]
     finally:
         for process, receiver, *_ in helpers:
             receiver.close()
-            process.join(timeout=5)
-            if process.is_alive():
+            process.join(timeout=1)  # one that answered ends at once
+            if process.is_alive():  # not needed any more (a problem came before its piece)
                 process.kill()
                 process.join()
 
@@ -291,6 +292,7 @@ def _helper(url, snapshot: str | None, start: int, end: int, stop: int, sender) 
             piece = _read_piece(connection, start, end, stop)
         sender.send(piece)
     except Exception as error:  # noqa: BLE001 - the parent does the piece itself
-        sender.send(type(error).__name__)  # its kind only: the text could quote row values
+        with suppress(OSError):  # the parent may have stopped listening
+            sender.send(type(error).__name__)  # its kind only: the text could quote values
     finally:
         sender.close()
