@@ -4,12 +4,15 @@ exactly the one a single process gives, down to the first bad index and its mess
 from __future__ import annotations
 
 import logging
+import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from conduct.audit import leafcheck
-from conduct.core.db import db
+from conduct.audit.logformat import encode_event, leaf_hash
+from conduct.audit.models import AuditEvent, AuditLeaf
+from conduct.core.db import db, unit_of_work
 from tests.audit.support import (
     add_events,
     as_administrator,
@@ -185,3 +188,28 @@ def test_the_command_shares_the_leaves_out_as_asked(sealed_log, rounds, app):
     result = runner.invoke(args=["audit", "verify", "--processes", "1"])
     assert "first bad leaf index 17" in result.stderr and rounds == []
     assert runner.invoke(args=["audit", "verify", "--processes", "0"]).exit_code == 2
+
+
+def test_awkward_values_are_read_back_exactly_as_they_were_sealed(work, rounds):
+    """Every text column holding unicode, quotes, backslashes, control characters, DEL (and on
+    SQLite a NUL) is hashed by the verify's driver rows, in one process or several, exactly as
+    the sealer hashed it: the canonical encoding of the stored values."""
+    values = ["caf\u00e9", "line\u2028sep", "smile \U0001f600", 'say "hi"', "back\\slash",
+              "bell\x07", "del\x7f", "tab\tnew\nline", ""]  # fmt: skip
+    if db.engine.dialect.name == "sqlite":
+        values.append("nul\x00byte")  # PostgreSQL text cannot hold one
+    text_columns = ("action", "outcome", "actor_roles", "object_type", "object_id",
+                    "case_reference", "fields", "request_id", "client_address")  # fmt: skip
+    with unit_of_work() as session:
+        for value in values * 2:
+            columns = dict.fromkeys(text_columns, value)
+            session.add(AuditEvent(actor_id=uuid.uuid4(), case_id=uuid.uuid4(), **columns))
+    seal_now()
+    events = db.session.scalars(select(AuditEvent)).all()
+    stored = dict(db.session.execute(select(AuditLeaf.event_id, AuditLeaf.leaf_hash)).all())
+    assert len(stored) == len(events) == 2 * len(values)
+    for event in events:
+        encoding = encode_event({c.key: getattr(event, c.key) for c in AuditEvent.__table__.c})
+        assert bytes(stored[event.id]) == leaf_hash(encoding)
+    assert verify(processes=1).ok
+    assert verify(processes=PROCESSES).ok and any(len(pieces) > 1 for pieces in rounds)
