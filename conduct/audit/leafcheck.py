@@ -7,7 +7,9 @@ consecutive pieces; helper processes each recompute one piece while this process
 last, and the pieces come back in leaf order as :class:`LeafHashes`. Verify builds the tree
 from them (one sequence of leaf hashes, as in one pass), so the first problem is the one a
 single pass would name: a piece stops at its first bad leaf, and the pieces after it are not
-used.
+used. Each piece's hashes come back folded into perfect subtrees (``perfect_subtrees`` in
+logformat), cut at every size where verify compares the tree with a signed root: the folding
+is most of the tree's hashing, and it is done where the leaves are, in parallel.
 
 Every process reads the same state of the log:
 
@@ -19,8 +21,8 @@ Every process reads the same state of the log:
   so a helper reads the same rows, unless someone who bypasses that edits them during the
   check, and then the edit is reported like any other.
 
-Pieces are at most :data:`LEAVES_PER_PROCESS` leaves, so a longer log is done in rounds and a
-round's digests are all that is held in memory.
+Pieces are at most :data:`LEAVES_PER_PROCESS` leaves, so a longer log is done in rounds, each
+starting helpers anew.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
@@ -41,6 +44,7 @@ from sqlalchemy.pool import NullPool
 
 from conduct.core.db import READ_ONLY
 
+from .logformat import perfect_subtrees
 from .rows import leaves_with_events, row_encoder
 
 log = logging.getLogger(__name__)
@@ -63,11 +67,13 @@ class Problem:
 
 @dataclass
 class LeafHashes:
-    """The recomputed hashes of leaves ``start`` onwards, in order; ``problem`` is the first bad
-    leaf, right after them, or None; ``ended`` says no more leaves follow in this snapshot."""
+    """Leaves ``start`` to ``start + count`` recomputed and found good, their hashes folded into
+    perfect subtrees; ``problem`` is the first bad leaf, right after them, or None; ``ended``
+    says no more leaves follow in this snapshot."""
 
     start: int
-    digests: list[bytes] = field(default_factory=list)
+    count: int = 0
+    subtrees: list[tuple[int, bytes]] = field(default_factory=list)
     problem: Problem | None = None
     ended: bool = False
 
@@ -87,10 +93,12 @@ def recompute_leaves(
     start: int,
     stop_at: int | None,
     *,
+    cuts: list[int],
     processes: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[LeafHashes]:
-    """The leaves from ``start`` (up to ``stop_at``, if given) recomputed, in leaf order.
+    """The leaves from ``start`` (up to ``stop_at``, if given) recomputed, in leaf order, their
+    subtrees cut at each of ``cuts`` (tree sizes, in increasing order).
 
     Stops after the first batch that is :attr:`LeafHashes.final`. ``processes`` above 1 lets
     long runs of leaves be spread over that many processes.
@@ -99,50 +107,63 @@ def recompute_leaves(
     stop = start if last is None or last < start else last + 1  # no leaf read at or after it
     end = stop if stop_at is None else min(stop, stop_at)
     if processes < 2 or end - start < PARALLEL_MINIMUM or not _can_share(connection):
-        yield from _read(connection, start, end, stop, progress)
+        yield from _read(connection, start, end, stop, cuts, progress)
         return
     snapshot = _export_snapshot(connection)
     for pieces in _rounds(start, end, processes):
-        final = yield from _round(connection, snapshot, pieces, stop, progress)
+        final = yield from _round(connection, snapshot, pieces, stop, cuts, progress)
         if final:
             return
 
 
 def _read(
-    connection: Connection, start: int, end: int, stop: int, progress
+    connection: Connection, start: int, end: int, stop: int, cuts: list[int], progress
 ) -> Iterator[LeafHashes]:
     """Leaves ``start`` to ``end`` (excluded) recomputed, one batch per fetch. Rows are read up
     to ``stop`` so that a gap just before ``end`` is seen (the next leaf is named)."""
     encode = row_encoder(connection.dialect.name)
-    hashes, index = LeafHashes(start), start
+    index = start
     for rows in _fetch(connection, start, stop):
-        digests = hashes.digests
-        for row in rows:
-            if index == end:
-                yield hashes
-                return
-            if row[0] != index or row[3]:
-                hashes.problem = leaf_problem(index, row)
-                yield hashes
-                return
-            try:
-                digest = sha256(b"\x00" + encode(row[4:])).digest()
-            except (TypeError, ValueError):  # a value no event could hold
-                hashes.problem = leaf_problem(index, row)
-                yield hashes
-                return
-            if digest != row[2]:
-                hashes.problem = leaf_problem(index, row)
-                yield hashes
-                return
-            digests.append(digest)
-            index += 1
+        digests, problem = _check(rows, index, end, encode)
+        yield LeafHashes(index, len(digests), _fold(index, digests, cuts), problem)
+        index += len(digests)
         if progress is not None:
-            progress(len(rows))
-        yield hashes
-        hashes = LeafHashes(index)
-    hashes.ended = index < end
-    yield hashes
+            progress(len(digests))
+        if problem is not None or index == end:
+            return
+    yield LeafHashes(index, ended=index < end)
+
+
+def _check(rows, index: int, end: int, encode) -> tuple[list[bytes], Problem | None]:
+    """The hashes of the leaves of ``rows`` from ``index`` on, up to ``end`` or the first bad
+    one (then also what is wrong with it). Kept tight: it runs once per leaf."""
+    digests = []
+    append = digests.append
+    for row in rows:
+        if index == end:
+            break
+        if row[0] != index or row[3]:
+            return digests, leaf_problem(index, row)
+        try:
+            digest = sha256(b"\x00" + encode(row[4:])).digest()
+        except (TypeError, ValueError):  # a value no event could hold
+            return digests, leaf_problem(index, row)
+        if digest != row[2]:
+            return digests, leaf_problem(index, row)
+        append(digest)
+        index += 1
+    return digests, None
+
+
+def _fold(start: int, digests: list[bytes], cuts: list[int]) -> list[tuple[int, bytes]]:
+    """The leaf hashes ``digests`` (leaves ``start`` on) as perfect subtrees, none across a cut."""
+    end = start + len(digests)
+    inside = cuts[bisect_right(cuts, start) : bisect_left(cuts, end)]
+    subtrees, position = [], start
+    for cut in [*inside, end]:
+        subtrees += perfect_subtrees(position, digests[position - start : cut - start])
+        position = cut
+    return subtrees
 
 
 def _fetch(connection: Connection, start: int, stop: int) -> Iterator[list]:
@@ -219,7 +240,7 @@ def _rounds(start: int, end: int, processes: int) -> Iterator[list[tuple[int, in
         start += count
 
 
-def _round(connection, snapshot, pieces, stop, progress) -> Iterator[LeafHashes]:
+def _round(connection, snapshot, pieces, stop, cuts, progress) -> Iterator[LeafHashes]:
     """Helpers recompute all pieces but the last, which this process does meanwhile; the
     results come back in leaf order. Returns whether a final batch was given."""
     context = multiprocessing.get_context("fork")
@@ -229,17 +250,18 @@ def _round(connection, snapshot, pieces, stop, progress) -> Iterator[LeafHashes]
             receiver, sender = context.Pipe(duplex=False)
             url = connection.engine.url
             process = context.Process(
-                target=_helper, args=(url, snapshot, piece_start, piece_end, stop, sender)
+                target=_helper,
+                args=(url, snapshot, piece_start, piece_end, stop, cuts, sender),
             )
             process.start()
             sender.close()
             helpers.append((process, receiver, piece_start, piece_end))
         own_start, own_end = pieces[-1]
-        own = list(_read(connection, own_start, own_end, stop, progress))
+        own = list(_read(connection, own_start, own_end, stop, cuts, progress))
         for _process, receiver, piece_start, piece_end in helpers:
-            hashes = _helper_result(connection, receiver, piece_start, piece_end, stop)
+            hashes = _helper_result(connection, receiver, (piece_start, piece_end, stop, cuts))
             if progress is not None:
-                progress(len(hashes.digests))
+                progress(hashes.count)
             yield hashes
             if hashes.final:
                 return True
@@ -257,8 +279,9 @@ def _round(connection, snapshot, pieces, stop, progress) -> Iterator[LeafHashes]
                 process.join()
 
 
-def _helper_result(connection, receiver, start: int, end: int, stop: int) -> LeafHashes:
-    """A helper's piece; if the helper failed, this process recomputes the piece itself."""
+def _helper_result(connection, receiver, piece: tuple) -> LeafHashes:
+    """A helper's piece; if the helper failed, this process recomputes the piece itself.
+    ``piece`` is the helper's arguments to :func:`_read_piece`."""
     try:
         outcome = receiver.recv()
     except EOFError:
@@ -266,19 +289,20 @@ def _helper_result(connection, receiver, start: int, end: int, stop: int) -> Lea
     if isinstance(outcome, LeafHashes):
         return outcome
     log.warning("a verify helper process failed (%s): its leaves are checked here", outcome)
-    return _read_piece(connection, start, end, stop)
+    return _read_piece(connection, *piece)
 
 
-def _read_piece(connection: Connection, start: int, end: int, stop: int) -> LeafHashes:
+def _read_piece(connection: Connection, start: int, end: int, stop: int, cuts) -> LeafHashes:
     """:func:`_read`'s batches as one."""
     piece = LeafHashes(start)
-    for hashes in _read(connection, start, end, stop, None):
-        piece.digests += hashes.digests
+    for hashes in _read(connection, start, end, stop, cuts, None):
+        piece.count += hashes.count
+        piece.subtrees += hashes.subtrees
         piece.problem, piece.ended = hashes.problem, hashes.ended
     return piece
 
 
-def _helper(url, snapshot: str | None, start: int, end: int, stop: int, sender) -> None:
+def _helper(url, snapshot: str | None, start: int, end: int, stop: int, cuts, sender) -> None:
     """In a helper process: recompute leaves ``start`` to ``end`` through a connection of its
     own, in the verifying transaction's snapshot, and send back one :class:`LeafHashes`."""
     try:
@@ -289,7 +313,7 @@ def _helper(url, snapshot: str | None, start: int, end: int, stop: int, sender) 
         with engine.connect().execution_options(**options) as connection:
             if snapshot is not None:
                 connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-            piece = _read_piece(connection, start, end, stop)
+            piece = _read_piece(connection, start, end, stop, cuts)
         sender.send(piece)
     except Exception as error:  # noqa: BLE001 - the parent does the piece itself
         with suppress(OSError):  # the parent may have stopped listening

@@ -190,19 +190,16 @@ class Frontier:
         self.size += 1
 
     def extend(self, leaves: list[bytes]) -> None:
-        """Append ``leaves`` in order: the same tree as appending them one by one, quicker.
+        """Append ``leaves`` in order: the same tree as appending them one by one, quicker
+        (see :func:`perfect_subtrees`)."""
+        self.add_subtrees(perfect_subtrees(self.size, leaves))
 
-        The leaves are taken as the largest perfect subtrees the tree can grow by (a subtree
-        of 2**k leaves starts where the size is a multiple of 2**k), and each subtree's root
-        is hashed level by level, a list at a time, instead of leaf by leaf.
-        """
-        position, count = 0, len(leaves)
-        while position < count:
-            width = 1 << (count - position).bit_length() - 1  # the largest that fits
-            if self.size:
-                width = min(width, self.size & -self.size)  # and that the size is aligned to
-            self._push(_perfect_root(leaves[position : position + width]), width)
-            position += width
+    def add_subtrees(self, subtrees: list[tuple[int, bytes]]) -> None:
+        """Append the leaves that :func:`perfect_subtrees` folded, from this size on."""
+        for width, root in subtrees:
+            if self.size % width:
+                raise ValueError("a perfect subtree starts at a multiple of its width")
+            self._push(root, width)
 
     def _push(self, subtree_root: bytes, width: int) -> None:
         """Append a perfect subtree of ``width`` leaves (a power of two the size is a multiple
@@ -223,6 +220,26 @@ class Frontier:
         for left in reversed(self.hashes[:-1]):
             root = node_hash(left, root)
         return root
+
+
+def perfect_subtrees(start: int, leaves: list[bytes]) -> list[tuple[int, bytes]]:
+    """``leaves``, standing at index ``start`` onwards in a tree, folded into the largest
+    perfect subtrees they make up, left to right: ``(width, root)`` each.
+
+    A subtree of 2**k leaves starts at a multiple of 2**k, so the fold depends only on where the
+    leaves stand, not on the leaves before them: a range of leaves can be folded apart from the
+    rest of the tree, and the roots are hashed level by level, a list at a time, instead of
+    leaf by leaf.
+    """
+    subtrees, position, count = [], 0, len(leaves)
+    while position < count:
+        width = 1 << (count - position).bit_length() - 1  # the largest that fits
+        at = start + position
+        if at:
+            width = min(width, at & -at)  # and that starts at a multiple of its width
+        subtrees.append((width, _perfect_root(leaves[position : position + width])))
+        position += width
+    return subtrees
 
 
 def _perfect_root(level: list[bytes]) -> bytes:

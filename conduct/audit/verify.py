@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 from conduct.crypto.audit_signing import is_valid_checkpoint_signature
 
 from .checkpoints import latest_checkpoint
-from .leafcheck import Problem, default_processes, recompute_leaves
+from .leafcheck import LeafHashes, Problem, default_processes, recompute_leaves
 from .logformat import (
     Frontier,
     NoteError,
@@ -88,27 +88,36 @@ class _TreeCheck:
     def __init__(self, frontier: Frontier, roots: list[_SignedRoot]):
         self.frontier = frontier
         self.pending = [root for root in roots if root.size > frontier.size]  # by size
+        self.next = 0
         self.last_good = frontier.size
         self.checked = 0
 
-    def add(self, digests: list[bytes]) -> Problem | None:
-        """Append ``digests``; the first signed root the tree does not give, if any."""
-        frontier, taken = self.frontier, 0
-        while self.pending and self.pending[0].size - frontier.size <= len(digests) - taken:
-            signed = self.pending.pop(0)
-            needed = signed.size - frontier.size
-            frontier.extend(digests[taken : taken + needed])
-            taken += needed
-            if frontier.root() != signed.root:
-                return Problem(
-                    self.last_good,
-                    f"{signed.source} signs a root that leaves {self.last_good} to "
-                    f"{signed.size - 1} no longer give: one of them was changed, "
-                    "removed, inserted or moved",
-                )
-            self.checked += 1
-            self.last_good = signed.size
-        frontier.extend(digests[taken:] if taken else digests)
+    @property
+    def cuts(self) -> list[int]:
+        """The sizes at which a root is compared: the leaves' subtrees must end there."""
+        return [root.size for root in self.pending]
+
+    def add(self, hashes: LeafHashes) -> Problem | None:
+        """Append the leaves of ``hashes``; the first signed root the tree does not give."""
+        frontier, pending = self.frontier, self.pending
+        if hashes.start != frontier.size:
+            raise ValueError("leaf hashes must be added in leaf order")
+        for subtree in hashes.subtrees:
+            frontier.add_subtrees([subtree])
+            while self.next < len(pending) and pending[self.next].size <= frontier.size:
+                signed = pending[self.next]
+                if signed.size != frontier.size:
+                    raise ValueError("a subtree crosses the size of a signed root")
+                self.next += 1
+                if frontier.root() != signed.root:
+                    return Problem(
+                        self.last_good,
+                        f"{signed.source} signs a root that leaves {self.last_good} to "
+                        f"{signed.size - 1} no longer give: one of them was changed, "
+                        "removed, inserted or moved",
+                    )
+                self.checked += 1
+                self.last_good = signed.size
         return None
 
 
@@ -173,9 +182,14 @@ class LogVerifier:
         tree = _TreeCheck(frontier, roots)
         problem = None
         for hashes in recompute_leaves(
-            self.connection, frontier.size, stop_at, processes=processes, progress=progress
+            self.connection,
+            frontier.size,
+            stop_at,
+            cuts=tree.cuts,
+            processes=processes,
+            progress=progress,
         ):
-            problem = tree.add(hashes.digests) or hashes.problem
+            problem = tree.add(hashes) or hashes.problem
             if problem is not None:
                 break
         self.report.checkpoints_checked += tree.checked

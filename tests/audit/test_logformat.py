@@ -25,6 +25,7 @@ from conduct.audit.logformat import (
     leaf_hash,
     node_hash,
     parse_note,
+    perfect_subtrees,
     signed_note,
     tree_root,
 )
@@ -87,6 +88,23 @@ def test_extending_a_frontier_gives_the_tree_of_appending_one_by_one(start):
         extended.extend(hashes[start : start + count])
         assert (extended.size, extended.hashes) == (one_by_one.size, one_by_one.hashes)
         assert extended.root() == rfc6962_root(hashes[: start + count])
+
+
+def test_leaves_folded_apart_from_the_rest_of_the_tree_give_the_same_tree():
+    hashes = [hashlib.sha256(n.to_bytes(4, "big")).digest() for n in range(70)]
+    for split in range(71):
+        for end in range(split, 71):
+            frontier = Frontier()
+            frontier.extend(hashes[:split])
+            frontier.add_subtrees(perfect_subtrees(split, hashes[split:end]))
+            assert frontier.root() == rfc6962_root(hashes[:end])
+
+
+def test_a_subtree_is_only_added_where_it_starts():
+    frontier = Frontier()
+    frontier.extend([leaf_hash(b"a")] * 3)
+    with pytest.raises(ValueError, match="multiple of its width"):
+        frontier.add_subtrees(perfect_subtrees(4, [leaf_hash(b"b")] * 4))
 
 
 def test_every_inclusion_proof_checks_and_a_wrong_one_does_not():
