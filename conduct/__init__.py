@@ -69,11 +69,12 @@ def _init_extensions(app: Flask) -> None:
 
     from conduct.audit import sealer
     from conduct.auth import guard
-    from conduct.core import web
+    from conduct.core import i18n, web
     from conduct.core.db import db
 
     db.init_app(app)
     Migrate(app, db, directory=str(MIGRATIONS_DIR), compare_type=True)
+    i18n.init_app(app)
     web.init_app(app)
     guard.init_app(app)
     sealer.init_app(app)

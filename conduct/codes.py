@@ -1,7 +1,8 @@
 """Every code list of Conduct, in one place.
 
 Codes are the stable values stored (sealed) in the database, sent over the API and used by
-statistics; labels are for people and may be translated. Code lists never live in database
+statistics; labels are for people: English here, marked with ``N_`` for the catalogs, and
+translated where a page shows them. Code lists never live in database
 tables, so no code value of a sealed field appears anywhere in the raw database. Missions are
 the one exception: they are plain, and seeded from ``MISSIONS`` below.
 
@@ -12,6 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+
+from conduct.core.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -41,9 +44,9 @@ def _codes(name: str, *pairs: tuple[str, str]) -> CodeList:
 
 CATEGORY = _codes(
     "category",
-    ("sexual_exploitation", "Sexual exploitation"),
-    ("sexual_abuse", "Sexual abuse"),
-    ("other_misconduct", "Other misconduct"),
+    ("sexual_exploitation", N_("Sexual exploitation")),
+    ("sexual_abuse", N_("Sexual abuse")),
+    ("other_misconduct", N_("Other misconduct")),
 )
 
 SEA_ALLEGATION_TYPES = (
@@ -58,35 +61,35 @@ SEA_ALLEGATION_TYPES = (
 
 ALLEGATION_TYPE = _codes(
     "allegation_type",
-    ("rape", "Rape"),
-    ("sexual_assault", "Sexual assault"),
-    ("sexual_activity_with_minor", "Sexual activity with a minor"),
-    ("transactional_sex", "Transactional sex"),
-    ("solicitation_of_transactional_sex", "Solicitation of transactional sex"),
-    ("exploitative_relationship", "Exploitative relationship"),
-    ("other_sea", "Other sexual exploitation or abuse"),
-    ("fraud", "Fraud"),
-    ("theft", "Theft"),
-    ("harassment", "Harassment"),
-    ("sexual_harassment", "Sexual harassment"),
-    ("abuse_of_authority", "Abuse of authority"),
-    ("assault", "Assault"),
-    ("environmental_violation", "Environmental violation"),
-    ("other", "Other"),
+    ("rape", N_("Rape")),
+    ("sexual_assault", N_("Sexual assault")),
+    ("sexual_activity_with_minor", N_("Sexual activity with a minor")),
+    ("transactional_sex", N_("Transactional sex")),
+    ("solicitation_of_transactional_sex", N_("Solicitation of transactional sex")),
+    ("exploitative_relationship", N_("Exploitative relationship")),
+    ("other_sea", N_("Other sexual exploitation or abuse")),
+    ("fraud", N_("Fraud")),
+    ("theft", N_("Theft")),
+    ("harassment", N_("Harassment")),
+    ("sexual_harassment", N_("Sexual harassment")),
+    ("abuse_of_authority", N_("Abuse of authority")),
+    ("assault", N_("Assault")),
+    ("environmental_violation", N_("Environmental violation")),
+    ("other", N_("Other")),
 )
 
 PERSONNEL_CATEGORY = _codes(
     "personnel_category",
-    ("military_contingent", "Military contingent"),
-    ("military_observer", "Military observer"),
-    ("staff_officer", "Staff officer"),
-    ("formed_police_unit", "Formed police unit"),
-    ("individual_police_officer", "Individual police officer"),
-    ("international_civilian", "International civilian"),
-    ("national_civilian", "National civilian"),
-    ("un_volunteer", "UN Volunteer"),
-    ("contractor_consultant", "Contractor or consultant"),
-    ("other_government_provided", "Other government-provided personnel"),
+    ("military_contingent", N_("Military contingent")),
+    ("military_observer", N_("Military observer")),
+    ("staff_officer", N_("Staff officer")),
+    ("formed_police_unit", N_("Formed police unit")),
+    ("individual_police_officer", N_("Individual police officer")),
+    ("international_civilian", N_("International civilian")),
+    ("national_civilian", N_("National civilian")),
+    ("un_volunteer", N_("UN Volunteer")),
+    ("contractor_consultant", N_("Contractor or consultant")),
+    ("other_government_provided", N_("Other government-provided personnel")),
 )
 
 UNIFORMED_PERSONNEL = (
@@ -99,77 +102,77 @@ UNIFORMED_PERSONNEL = (
 
 SOURCE = _codes(
     "source",
-    ("victim", "Victim"),
-    ("witness", "Witness"),
-    ("third_party", "Third party"),
-    ("community_based_complaint_network", "Community-based complaint network"),
-    ("ngo", "Non-governmental organisation"),
-    ("media", "Media"),
-    ("un_personnel", "UN personnel"),
-    ("anonymous", "Anonymous"),
-    ("other", "Other"),
+    ("victim", N_("Victim")),
+    ("witness", N_("Witness")),
+    ("third_party", N_("Third party")),
+    ("community_based_complaint_network", N_("Community-based complaint network")),
+    ("ngo", N_("Non-governmental organisation")),
+    ("media", N_("Media")),
+    ("un_personnel", N_("UN personnel")),
+    ("anonymous", N_("Anonymous")),
+    ("other", N_("Other")),
 )
 
 PERSON_ROLE = _codes(
     "role",
-    ("victim", "Victim"),
-    ("subject", "Subject (alleged perpetrator)"),
-    ("witness", "Witness"),
-    ("reporter", "Reporter"),
+    ("victim", N_("Victim")),
+    ("subject", N_("Subject (alleged perpetrator)")),
+    ("witness", N_("Witness")),
+    ("reporter", N_("Reporter")),
 )
 
-SEX = _codes("sex", ("female", "Female"), ("male", "Male"), ("unknown", "Unknown"))
+SEX = _codes("sex", ("female", N_("Female")), ("male", N_("Male")), ("unknown", N_("Unknown")))
 
 AGE_GROUP = _codes(
     "age_group",
-    ("adult", "Adult"),
-    ("child", "Child (under 18)"),
-    ("unknown", "Unknown"),
+    ("adult", N_("Adult")),
+    ("child", N_("Child (under 18)")),
+    ("unknown", N_("Unknown")),
 )
 
 STATUS = _codes(
     "status",
-    ("received", "Received"),
-    ("preliminary_assessment", "Preliminary assessment"),
-    ("referred", "Referred"),
-    ("under_investigation", "Under investigation"),
-    ("pending_member_state", "Pending member state"),
-    ("substantiated", "Substantiated"),
-    ("not_substantiated", "Not substantiated"),
-    ("closed_other", "Closed (other)"),
-    ("closed", "Closed"),
+    ("received", N_("Received")),
+    ("preliminary_assessment", N_("Preliminary assessment")),
+    ("referred", N_("Referred")),
+    ("under_investigation", N_("Under investigation")),
+    ("pending_member_state", N_("Pending member state")),
+    ("substantiated", N_("Substantiated")),
+    ("not_substantiated", N_("Not substantiated")),
+    ("closed_other", N_("Closed (other)")),
+    ("closed", N_("Closed")),
 )
 
 MISCONDUCT_CLASS = _codes(
     "misconduct_class",
-    ("1", "Category 1 (serious misconduct)"),
-    ("2", "Category 2"),
+    ("1", N_("Category 1 (serious misconduct)")),
+    ("2", N_("Category 2")),
 )
 
 INVESTIGATING_ENTITY = _codes(
     "investigating_entity",
-    ("oios", "Office of Internal Oversight Services"),
-    ("tcc_pcc_nio", "National investigation officer (troop or police contributor)"),
-    ("mission_siu", "Mission special investigation unit"),
-    ("military_police", "Military police"),
-    ("un_police", "UN police"),
-    ("ad_hoc_panel", "Ad hoc panel"),
-    ("member_state", "Member state"),
-    ("un_agency", "UN agency"),
+    ("oios", N_("Office of Internal Oversight Services")),
+    ("tcc_pcc_nio", N_("National investigation officer (troop or police contributor)")),
+    ("mission_siu", N_("Mission special investigation unit")),
+    ("military_police", N_("Military police")),
+    ("un_police", N_("UN police")),
+    ("ad_hoc_panel", N_("Ad hoc panel")),
+    ("member_state", N_("Member state")),
+    ("un_agency", N_("UN agency")),
 )
 
 VICTIM_ASSISTANCE = _codes(
     "victim_assistance",
-    ("medical", "Medical care"),
-    ("psychosocial", "Psychosocial support"),
-    ("legal", "Legal assistance"),
-    ("basic_material", "Basic material assistance"),
-    ("paternity_support", "Paternity and child-support claims"),
+    ("medical", N_("Medical care")),
+    ("psychosocial", N_("Psychosocial support")),
+    ("legal", N_("Legal assistance")),
+    ("basic_material", N_("Basic material assistance")),
+    ("paternity_support", N_("Paternity and child-support claims")),
 )
 
 REFERRAL_PURPOSE = _codes(
     "referral_purpose",
-    ("investigation", "Investigation"),
+    ("investigation", N_("Investigation")),
     *VICTIM_ASSISTANCE.labels.items(),
 )
 
@@ -183,66 +186,66 @@ REFERRAL_ENTITY = _codes(
 
 REFERRAL_STATUS = _codes(
     "referral_status",
-    ("sent", "Sent"),
-    ("acknowledged", "Acknowledged"),
-    ("in_progress", "In progress"),
-    ("completed", "Completed"),
-    ("declined", "Declined"),
+    ("sent", N_("Sent")),
+    ("acknowledged", N_("Acknowledged")),
+    ("in_progress", N_("In progress")),
+    ("completed", N_("Completed")),
+    ("declined", N_("Declined")),
 )
 
 CONSENT = _codes(
     "consent",
-    ("given", "Consent given"),
-    ("refused", "Consent refused"),
-    ("not_asked", "Not asked"),
-    ("override", "Shared without consent (override recorded)"),
+    ("given", N_("Consent given")),
+    ("refused", N_("Consent refused")),
+    ("not_asked", N_("Not asked")),
+    ("override", N_("Shared without consent (override recorded)")),
 )
 
 INTERIM_MEASURE = _codes(
     "interim_measure",
-    ("administrative_leave", "Administrative leave"),
-    ("payments_suspended", "Payments suspended"),
-    ("repatriation_pending", "Repatriation pending"),
-    ("restriction_of_movement", "Restriction of movement"),
-    ("removal_from_duties", "Removal from duties"),
+    ("administrative_leave", N_("Administrative leave")),
+    ("payments_suspended", N_("Payments suspended")),
+    ("repatriation_pending", N_("Repatriation pending")),
+    ("restriction_of_movement", N_("Restriction of movement")),
+    ("removal_from_duties", N_("Removal from duties")),
 )
 
 FINDING = _codes(
     "finding",
-    ("substantiated", "Substantiated"),
-    ("not_substantiated", "Not substantiated"),
-    ("closed_other", "Closed (other)"),
+    ("substantiated", N_("Substantiated")),
+    ("not_substantiated", N_("Not substantiated")),
+    ("closed_other", N_("Closed (other)")),
 )
 
 ACTION = _codes(
     "action",
-    ("repatriation", "Repatriation"),
-    ("ban_from_future_service", "Ban from future service"),
-    ("dismissal", "Dismissal"),
-    ("separation", "Separation"),
-    ("imprisonment", "Imprisonment"),
-    ("payment_withheld", "Payment withheld"),
-    ("reprimand", "Reprimand"),
-    ("no_action", "No action"),
+    ("repatriation", N_("Repatriation")),
+    ("ban_from_future_service", N_("Ban from future service")),
+    ("dismissal", N_("Dismissal")),
+    ("separation", N_("Separation")),
+    ("imprisonment", N_("Imprisonment")),
+    ("payment_withheld", N_("Payment withheld")),
+    ("reprimand", N_("Reprimand")),
+    ("no_action", N_("No action")),
 )
 
 PATERNITY_STATUS = _codes(
     "paternity_status",
-    ("claim_received", "Claim received"),
-    ("dna_requested", "DNA sample requested"),
-    ("paternity_established", "Paternity established"),
-    ("paternity_not_established", "Paternity not established"),
-    ("support_ordered", "Child support ordered"),
-    ("closed", "Closed"),
+    ("claim_received", N_("Claim received")),
+    ("dna_requested", N_("DNA sample requested")),
+    ("paternity_established", N_("Paternity established")),
+    ("paternity_not_established", N_("Paternity not established")),
+    ("support_ordered", N_("Child support ordered")),
+    ("closed", N_("Closed")),
 )
 
 ROLES = _codes(
     "role",
-    ("officer", "Conduct officer"),
-    ("leadership", "Leadership"),
-    ("auditor", "Auditor"),
-    ("admin", "Administrator"),
-    ("vetting", "Vetting officer"),
+    ("officer", N_("Conduct officer")),
+    ("leadership", N_("Leadership")),
+    ("auditor", N_("Auditor")),
+    ("admin", N_("Administrator")),
+    ("vetting", N_("Vetting officer")),
 )
 
 # Peace operations, current and recent: (code, name, active).

@@ -12,6 +12,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from marshmallow import ValidationError
 
 from conduct.core.errors import ValidationFailed
+from conduct.core.i18n import N_, translate_problems
 from conduct.core.permissions import requires
 from conduct.core.web import record_refusal
 
@@ -19,6 +20,26 @@ from . import flags, workspace
 from .schemas import FLAG_KINDS, CaseLookupQuery, EventQuery, FlagQuery, check_reference
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
+
+# Outcomes and flag kinds stay codes in the log and in the filters; the pages name them.
+OUTCOME_LABELS = {
+    "success": N_("success"),
+    "denied": N_("denied"),
+    "failed": N_("failed"),
+    "invalid": N_("invalid"),
+}
+FLAG_KIND_LABELS = {
+    "many_cases": N_("many cases"),
+    "outside_missions": N_("outside missions"),
+    "denials": N_("denials"),
+    "unusual_hours": N_("unusual hours"),
+    "exports": N_("exports"),
+}
+
+
+@blueprint.context_processor
+def _labels() -> dict:
+    return {"outcome_labels": OUTCOME_LABELS, "flag_kind_labels": FLAG_KIND_LABELS}
 
 
 def _load(schema) -> tuple[dict | None, dict]:
@@ -32,7 +53,8 @@ def _load(schema) -> tuple[dict | None, dict]:
 
 def _refused(template: str, problems: dict, **context):
     record_refusal("invalid", problems)
-    return render_template(template, errors=problems, form=request.args, **context), 400
+    errors = translate_problems(problems)
+    return render_template(template, errors=errors, form=request.args, **context), 400
 
 
 @blueprint.get("")

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import and_, func, or_, select
 
 from conduct.auth.models import User
@@ -101,7 +102,7 @@ def resolve_actor(value: str) -> uuid.UUID:
         pass
     found = db.session.scalar(select(User.id).where(User.email == normalise_email(value)))
     if found is None:
-        raise ValidationFailed.of({"actor": ["no account has this id or email"]})
+        raise ValidationFailed.of({"actor": [gettext("no account has this id or email")]})
     return found
 
 
@@ -172,7 +173,7 @@ def _after_cursor(cursor: str):
     try:
         moment = EPOCH + timedelta(microseconds=micros)
     except OverflowError:
-        raise ValidationFailed.of({"cursor": ["not a cursor of this list"]}) from None
+        raise ValidationFailed.of({"cursor": [gettext("not a cursor of this list")]}) from None
     # The first condition alone lets the database walk the occurred_at index from the cursor.
     return and_(
         AuditEvent.occurred_at <= moment,

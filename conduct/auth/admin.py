@@ -9,9 +9,11 @@ its field, after rolling back so that nothing of the attempt is stored but its a
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 
 from conduct.core.errors import ValidationFailed
+from conduct.core.i18n import translate_problems
 from conduct.core.permissions import requires
 from conduct.core.web import record_refusal
 
@@ -29,7 +31,7 @@ def _helpers() -> dict:
 def _refused(template: str, form, problems: dict, **context):
     """Answer bad input: undo the attempt, audit the refusal by field name, show the form."""
     record_refusal("invalid", problems)
-    return render_template(template, form=form, errors=problems, **context), 400
+    return render_template(template, form=form, errors=translate_problems(problems), **context), 400
 
 
 def _with_missions(form):
@@ -66,7 +68,7 @@ def create_user():
         )
     except ValidationFailed as error:
         return _refused(template, form, error.fields)
-    flash("Account created. Its owner sets up the second factor at the first login.")
+    flash(gettext("Account created. Its owner sets up the second factor at the first login."))
     return redirect(url_for("admin.users"))
 
 
@@ -101,7 +103,7 @@ def edit_user(user_id: str):
         )
     except ValidationFailed as error:
         return _refused(template, form, error.fields, user=user)
-    flash("Changes saved.")
+    flash(gettext("Changes saved."))
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
@@ -115,7 +117,7 @@ def _back_to(user, message: str):
 def disable_user(user_id: str):
     user = services.get_user(user_id)
     admin_services.set_account_active(current_user, user, False)
-    return _back_to(user, "Account disabled. Its sessions have ended.")
+    return _back_to(user, gettext("Account disabled. Its sessions have ended."))
 
 
 @blueprint.post("/users/<user_id>/enable")
@@ -123,7 +125,7 @@ def disable_user(user_id: str):
 def enable_user(user_id: str):
     user = services.get_user(user_id)
     admin_services.set_account_active(current_user, user, True)
-    return _back_to(user, "Account enabled.")
+    return _back_to(user, gettext("Account enabled."))
 
 
 @blueprint.post("/users/<user_id>/reset-mfa")
@@ -131,7 +133,7 @@ def enable_user(user_id: str):
 def reset_mfa(user_id: str):
     user = services.get_user(user_id)
     services.reset_mfa(current_user, user)
-    return _back_to(user, "Second factor reset: a new one is set up at the next login.")
+    return _back_to(user, gettext("Second factor reset: a new one is set up at the next login."))
 
 
 @blueprint.post("/users/<user_id>/unlock")
@@ -139,7 +141,7 @@ def reset_mfa(user_id: str):
 def unlock_user(user_id: str):
     user = services.get_user(user_id)
     services.unlock(current_user, user)
-    return _back_to(user, "Account unlocked.")
+    return _back_to(user, gettext("Account unlocked."))
 
 
 # Missions
@@ -163,7 +165,7 @@ def add_mission():
         admin_services.add_mission(current_user, form.code.data, form.name.data)
     except ValidationFailed as error:
         return _refused(template, form, error.fields, missions=admin_services.all_missions())
-    flash("Mission added.")
+    flash(gettext("Mission added."))
     return redirect(url_for("admin.missions"))
 
 
@@ -171,7 +173,7 @@ def add_mission():
 @requires("mission:manage")
 def close_mission(code: str):
     admin_services.set_mission_active(current_user, admin_services.get_mission(code), False)
-    flash("Mission marked closed.")
+    flash(gettext("Mission marked closed."))
     return redirect(url_for("admin.missions"))
 
 
@@ -179,5 +181,5 @@ def close_mission(code: str):
 @requires("mission:manage")
 def reopen_mission(code: str):
     admin_services.set_mission_active(current_user, admin_services.get_mission(code), True)
-    flash("Mission marked active.")
+    flash(gettext("Mission marked active."))
     return redirect(url_for("admin.missions"))

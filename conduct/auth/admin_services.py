@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from conduct.audit import record
@@ -41,7 +42,8 @@ def set_account_active(actor, user: User, active: bool) -> None:
     """Disable or enable an account; nobody disables the account they act with."""
     if not active and actor is not None and actor.id == user.id:
         raise ValidationFailed(
-            "you cannot disable your own account", {"active": ["not your own account"]}
+            gettext("you cannot disable your own account"),
+            {"active": [gettext("not your own account")]},
         )
     services.set_active(actor, user, active)
 
@@ -60,7 +62,7 @@ def list_missions(actor) -> list[Mission]:
 def get_mission(code: str) -> Mission:
     mission = db.session.get(Mission, code) if MISSION_CODE.match(code or "") else None
     if mission is None:
-        raise NotFound("no such mission")
+        raise NotFound(gettext("no such mission"))
     return mission
 
 
@@ -69,13 +71,13 @@ def _checked_mission(code: str, name: str) -> tuple[str, str]:
     code, name = (code or "").strip().upper(), (name or "").strip()
     problems: dict[str, list[str]] = {}
     if not MISSION_CODE.match(code):
-        problems["code"] = ["use 2 to 16 letters A to Z, nothing else"]
+        problems["code"] = [gettext("use 2 to 16 letters A to Z, nothing else")]
     elif db.session.get(Mission, code) is not None:
-        problems["code"] = ["a mission with this code exists"]
+        problems["code"] = [gettext("a mission with this code exists")]
     if not name:
-        problems["name"] = ["a name is needed"]
+        problems["name"] = [gettext("a name is needed")]
     elif len(name) > MISSION_NAME_LENGTH:
-        problems["name"] = [f"use at most {MISSION_NAME_LENGTH} characters"]
+        problems["name"] = [gettext("use at most %(count)d characters", count=MISSION_NAME_LENGTH)]
     if problems:
         raise ValidationFailed.of(problems)
     return code, name

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, current_app, g, redirect, request, url_for
+from flask_babel import gettext
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFProtect
 
@@ -65,11 +66,11 @@ def guard():
         return None
     if user is None:
         if is_api_request():
-            raise NotAuthenticated("log in first")
+            raise NotAuthenticated(gettext("log in first"))
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     permission = required_permission(current_app.view_functions[endpoint])
     if permission is None or not has_permission(user, permission):
-        raise Forbidden("you are not allowed to do this")
+        raise Forbidden(gettext("you are not allowed to do this"))
     return None
 
 

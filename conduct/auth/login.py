@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext
 from sqlalchemy import delete, select
 
 from conduct.audit import record
 from conduct.core.db import db, utcnow
 from conduct.core.errors import ValidationFailed
+from conduct.core.i18n import N_
 from conduct.crypto.accounts import open_account_secret, seal_account_secret
 
 from . import services as accounts
@@ -22,7 +24,8 @@ from . import totp
 from .models import RecoveryCode, User, WebSession
 from .passwords import hash_password, needs_rehash, verify_password
 
-GENERIC_FAILURE = (
+# The API answers it in English; pages show it in their language.
+GENERIC_FAILURE = N_(
     "Login failed: the email, password or code was not accepted. After several failures the "
     "account is locked for a while."
 )
@@ -88,7 +91,9 @@ def totp_secret_of(user: User) -> str | None:
 def start_enrollment(user: User) -> str:
     """The seed to enrol (made once and kept until confirmed, so a reload shows the same)."""
     if user.has_mfa:
-        raise ValidationFailed("second factor already enrolled", {"otp": ["already enrolled"]})
+        raise ValidationFailed(
+            gettext("second factor already enrolled"), {"otp": [gettext("already enrolled")]}
+        )
     secret = totp_secret_of(user)
     if secret is None:
         secret = totp.new_secret()

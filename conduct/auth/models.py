@@ -31,6 +31,8 @@ class User(UuidKey, Timestamps, db.Model):
     last_totp_step: Mapped[int | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    # The language of the account's pages ("en", "fr"); None follows the browser.
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
     mission_rows: Mapped[list[UserMission]] = relationship(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask_babel import gettext
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
@@ -63,14 +64,16 @@ def needs_rehash(hasher: PasswordHasher, stored: str) -> bool:
 def check_password_policy(password: str, email: str = "", display_name: str = "") -> None:
     """Raise PasswordPolicyError with a readable reason when ``password`` is not acceptable."""
     if len(password) < MIN_LENGTH:
-        raise PasswordPolicyError(f"use at least {MIN_LENGTH} characters")
+        raise PasswordPolicyError(gettext("use at least %(count)d characters", count=MIN_LENGTH))
     lowered = password.lower()
     local_part = email.lower().split("@", 1)[0]
     if lowered == email.lower() or (len(local_part) >= 4 and local_part in lowered):
-        raise PasswordPolicyError("do not use your email address in your password")
+        raise PasswordPolicyError(gettext("do not use your email address in your password"))
     if lowered in _COMMON:
-        raise PasswordPolicyError("this is one of the most common passwords; choose another")
+        raise PasswordPolicyError(
+            gettext("this is one of the most common passwords; choose another")
+        )
     result = zxcvbn(password[:100], user_inputs=[email, local_part, display_name, "conduct"])
     if result["score"] < MIN_SCORE:
         hint = result["feedback"].get("warning") or "add more unusual words"
-        raise PasswordPolicyError(f"too easy to guess: {hint}".rstrip("."))
+        raise PasswordPolicyError(gettext("too easy to guess: %(hint)s", hint=hint).rstrip("."))

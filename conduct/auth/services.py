@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Iterable
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import func, select
 
 from conduct.audit import record
@@ -52,8 +53,23 @@ def _policy_checked(password: str, email: str, display_name: str) -> str:
     try:
         check_password_policy(password, email, display_name)
     except PasswordPolicyError as error:
-        raise ValidationFailed(f"password: {error}", {"password": [str(error)]}) from None
+        raise ValidationFailed(
+            gettext("password: %(problem)s", problem=error), {"password": [str(error)]}
+        ) from None
     return hash_password(current_hasher(), password)
+
+
+def set_locale(user: User, locale: str) -> None:
+    """Keep the language the account chose for its pages (checked by the caller)."""
+    if user.locale != locale:
+        user.locale = locale
+        record(
+            "user.locale",
+            actor=user,
+            object_type="user",
+            object_id=user.id,
+            fields=["locale"],
+        )
 
 
 def change_password(user: User, current: str, new: str, keep_session=None) -> None:
@@ -63,7 +79,8 @@ def change_password(user: User, current: str, new: str, keep_session=None) -> No
             "password.change", actor=user, outcome="failed", object_type="user", object_id=user.id
         )
         raise ValidationFailed(
-            "current password not accepted", {"current_password": ["not accepted"]}
+            gettext("current password not accepted"),
+            {"current_password": [gettext("not accepted")]},
         )
     user.password_hash = _policy_checked(new, user.email, user.display_name)
     user.password_changed_at = utcnow()
@@ -75,13 +92,15 @@ def _check_roles_and_missions(roles: Iterable[str], missions: Iterable[str]) -> 
     problems: dict[str, list[str]] = {}
     unknown_roles = sorted(set(roles) - set(ROLES))
     if not roles:
-        problems["roles"] = ["at least one role is needed"]
+        problems["roles"] = [gettext("at least one role is needed")]
     elif unknown_roles:
-        problems["roles"] = [f"unknown role: {', '.join(unknown_roles)}"]
+        problems["roles"] = [gettext("unknown role: %(roles)s", roles=", ".join(unknown_roles))]
     known = set(db.session.scalars(select(Mission.code)))
     unknown_missions = sorted(set(missions) - known)
     if unknown_missions:
-        problems["missions"] = [f"unknown mission: {', '.join(unknown_missions)}"]
+        problems["missions"] = [
+            gettext("unknown mission: %(missions)s", missions=", ".join(unknown_missions))
+        ]
     if problems:
         raise ValidationFailed.of(problems)
 
@@ -99,9 +118,9 @@ def create_user(
     roles, missions = sorted(set(roles)), sorted(set(missions))
     problems = {}
     if "@" not in email or len(email) > 254 or email.startswith("@"):
-        problems["email"] = ["not an email address"]
+        problems["email"] = [gettext("not an email address")]
     elif find_user(email) is not None:
-        problems["email"] = ["an account with this email exists"]
+        problems["email"] = [gettext("an account with this email exists")]
     name_problem = _display_name_problem(display_name)
     if name_problem:
         problems["display_name"] = [name_problem]
@@ -129,9 +148,9 @@ def create_user(
 def _display_name_problem(display_name: str | None) -> str | None:
     name = (display_name or "").strip()
     if not name:
-        return "a name to show is needed"
+        return gettext("a name to show is needed")
     if len(name) > MAX_DISPLAY_NAME:
-        return f"at most {MAX_DISPLAY_NAME} characters"
+        return gettext("at most %(count)d characters", count=MAX_DISPLAY_NAME)
     return None
 
 
@@ -141,7 +160,8 @@ def _check_admins_remain(actor, user: User, new_roles: frozenset[str]) -> None:
         return
     if actor is not None and actor.id == user.id:
         raise ValidationFailed(
-            "invalid input in: roles", {"roles": ["you cannot remove your own admin role"]}
+            gettext("invalid input in: roles"),
+            {"roles": [gettext("you cannot remove your own admin role")]},
         )
     other_admins = db.session.scalar(
         select(func.count())
@@ -151,7 +171,8 @@ def _check_admins_remain(actor, user: User, new_roles: frozenset[str]) -> None:
     )
     if not other_admins:
         raise ValidationFailed(
-            "invalid input in: roles", {"roles": ["this is the last active administrator"]}
+            gettext("invalid input in: roles"),
+            {"roles": [gettext("this is the last active administrator")]},
         )
 
 
@@ -170,7 +191,9 @@ def update_user(
     new_missions = user.missions if missions is None else frozenset(missions)
     name_problem = _display_name_problem(new_name)
     if name_problem:
-        raise ValidationFailed("invalid input in: display_name", {"display_name": [name_problem]})
+        raise ValidationFailed(
+            gettext("invalid input in: display_name"), {"display_name": [name_problem]}
+        )
     _check_roles_and_missions(new_roles, new_missions)
     _check_admins_remain(actor, user, new_roles)
     new_hash = _policy_checked(password, user.email, new_name) if password else None
@@ -231,7 +254,7 @@ def get_user(user_id) -> User:
     except ValueError:
         user = None
     if user is None:
-        raise NotFound("no such account")
+        raise NotFound(gettext("no such account"))
     return user
 
 

@@ -5,9 +5,13 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_user, logout_user
 
+from conduct.codes import ROLES
 from conduct.core.errors import ValidationFailed
+from conduct.core.i18n import COOKIE_NAME as LANGUAGE_COOKIE
+from conduct.core.i18n import COOKIE_SECONDS, code_label, is_language, translate_problems
 from conduct.core.permissions import permissions_of, requires
 
 from . import login as login_steps
@@ -63,7 +67,7 @@ def login():
             target = "auth.enroll" if step.needs_enrollment else "auth.login_mfa"
             return redirect(url_for(target, next=request.args.get("next")))
         return render_template(
-            "auth/login.html", form=form, failed=login_steps.GENERIC_FAILURE
+            "auth/login.html", form=form, failed=gettext(login_steps.GENERIC_FAILURE)
         ), 401
     return render_template("auth/login.html", form=form, failed=None)
 
@@ -79,7 +83,8 @@ def login_mfa():
         if login_steps.check_second_factor(user, form.code.data):
             finish_login(user)
             return redirect(_safe_next(request.args.get("next")))
-        return render_template("auth/code.html", form=form, failed=login_steps.GENERIC_FAILURE), 401
+        failed = gettext(login_steps.GENERIC_FAILURE)
+        return render_template("auth/code.html", form=form, failed=failed), 401
     return render_template("auth/code.html", form=form, failed=None)
 
 
@@ -100,7 +105,9 @@ def enroll():
             return render_template(
                 "auth/recovery_codes.html", codes=codes, next=_safe_next(request.args.get("next"))
             )
-        failed = "That code was not accepted. Check the time on your device and try the next one."
+        failed = gettext(
+            "That code was not accepted. Check the time on your device and try the next one."
+        )
     page = render_template(
         "auth/enroll.html", form=form, secret=secret, uri=uri, qr=totp.qr_svg(uri), failed=failed
     )
@@ -118,7 +125,31 @@ def logout():
 @blueprint.get("/")
 @requires("account:self")
 def index():
-    return render_template("auth/index.html", permissions=permissions_of(current_user.roles))
+    role_names = sorted(code_label(role, ROLES) for role in current_user.roles)
+    return render_template(
+        "auth/index.html", permissions=permissions_of(current_user.roles), role_names=role_names
+    )
+
+
+@blueprint.post("/language")
+def set_language():
+    """Change the pages' language: for the account when logged in, and in a cookie, so that
+    the login page and later visits keep it. A plain form (no script needed), with a token."""
+    choice = request.form.get("locale", "")
+    if not is_language(choice):
+        raise ValidationFailed.of({"locale": [gettext("not a language of these pages")]})
+    if current_user.is_authenticated:
+        services.set_locale(current_user, choice)
+    response = redirect(_safe_next(request.form.get("next")))
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        choice,
+        max_age=COOKIE_SECONDS,
+        httponly=True,
+        samesite="Lax",
+        secure=request.is_secure,
+    )
+    return response
 
 
 @blueprint.route("/account/password", methods=["GET", "POST"])
@@ -137,7 +168,7 @@ def change_password():
         except ValidationFailed as error:
             errors = {
                 ("new_password" if name == "password" else name): list(messages)
-                for name, messages in error.fields.items()
+                for name, messages in translate_problems(error.fields).items()
             }
         else:
             session.rotate()

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from marshmallow import EXCLUDE, ValidationError
 
@@ -36,7 +37,7 @@ def _attachment_helpers() -> dict:
         "attachment_accept": ",".join(
             extension for file_type in filetypes.ACCEPTED for extension in file_type.extensions
         ),
-        "attachment_types": ", ".join(file_type.label for file_type in filetypes.ACCEPTED),
+        "attachment_types": ", ".join(gettext(file_type.label) for file_type in filetypes.ACCEPTED),
         "attachment_max_bytes": max_bytes,
     }
 
@@ -86,7 +87,7 @@ def upload(reference: str):
         if error.status not in (400, 413):
             raise
         return _refused(reference, error.status, error.fields)
-    flash("File added.")
+    flash(gettext("File added."))
     return redirect(_safe_next(request.form.get("next"), reference))
 
 

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flask_babel import gettext
+
 from conduct.audit import record
 from conduct.core.db import db
 from conduct.core.errors import ConductError, Forbidden, PayloadTooLarge, ValidationFailed
@@ -50,7 +52,7 @@ class Upload:
 
 def check_may_attach(actor, case: Case) -> None:
     if not (can_change_case(actor, case) and has_permission(actor, "case:attach")):
-        raise Forbidden("only the case team may add or open attachments", case=case)
+        raise Forbidden(gettext("only the case team may add or open attachments"), case=case)
 
 
 def find_case_for_files(actor, reference: str) -> Case:
@@ -64,23 +66,36 @@ def check_upload(upload: Upload, max_bytes: int) -> filetypes.FileType:
     """The accepted type of the upload's bytes, or a 400/413 naming the field."""
     if len(upload.data) > max_bytes:
         raise PayloadTooLarge(
-            "the file is too large", {"file": [f"larger than the limit of {max_bytes} bytes"]}
+            gettext("the file is too large"),
+            {"file": [gettext("larger than the limit of %(count)d bytes", count=max_bytes)]},
         )
     if not upload.data:
-        raise ValidationFailed.of({"file": ["the file is empty"]})
+        raise ValidationFailed.of({"file": [gettext("the file is empty")]})
     found = filetypes.detect(upload.data)
     if found is None:
-        accepted = ", ".join(file_type.label for file_type in filetypes.ACCEPTED)
-        raise ValidationFailed.of({"file": [f"not an accepted type of file ({accepted})"]})
+        accepted = ", ".join(gettext(file_type.label) for file_type in filetypes.ACCEPTED)
+        problem = gettext("not an accepted type of file (%(accepted)s)", accepted=accepted)
+        raise ValidationFailed.of({"file": [problem]})
     declared = upload.declared_type
     if filetypes.is_declared(declared) and filetypes.declared_type(declared) is not found:
         raise ValidationFailed.of(
-            {"file": [f"the content is {found.label}, not the type the upload declared"]}
+            {
+                "file": [
+                    gettext(
+                        "the content is %(found)s, not the type the upload declared",
+                        found=gettext(found.label),
+                    )
+                ]
+            }
         )
     description = upload.description or ""
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise ValidationFailed.of(
-            {"description": [f"longer than {MAX_DESCRIPTION_LENGTH} characters"]}
+            {
+                "description": [
+                    gettext("longer than %(count)d characters", count=MAX_DESCRIPTION_LENGTH)
+                ]
+            }
         )
     return found
 
@@ -164,7 +179,9 @@ def upload_from_request(files: Mapping, description: str | None, max_bytes: int)
     storage = files.get("file")
     data = storage.stream.read(max_bytes + 1) if storage is not None else b""
     if storage is None or not (storage.filename or data):
-        raise ValidationFailed.of({"file": ["required: send the file as the multipart field file"]})
+        raise ValidationFailed.of(
+            {"file": [gettext("required: send the file as the multipart field file")]}
+        )
     return Upload(
         data=data,
         filename=storage.filename,

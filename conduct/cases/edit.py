@@ -13,14 +13,16 @@ import json
 from typing import Any
 
 from flask import flash, g, redirect, url_for
+from flask_babel import gettext
 from marshmallow import ValidationError
 
 from conduct import codes
 from conduct.core.errors import ValidationFailed, VersionConflict
+from conduct.core.i18n import code_label
 
 from . import services
 from .forms import CODED_CASE_FIELDS, EDITABLE_CASE_FIELDS, TEXT_CASE_FIELDS, CaseEditForm
-from .pages import code_label, load_form, problems_of, refuse
+from .pages import load_form, problems_of, refuse
 from .schemas import CaseUpdateSchema
 
 READ_FIELDS = [*EDITABLE_CASE_FIELDS, "version"]
@@ -77,7 +79,7 @@ def _version(form) -> int:
     try:
         return int(form.version.data)
     except (TypeError, ValueError):
-        raise ValidationError({"version": ["missing: reload the page"]}) from None
+        raise ValidationError({"version": [gettext("missing: reload the page")]}) from None
 
 
 def save_case(case):
@@ -97,7 +99,12 @@ def save_case(case):
         return _refused(case, form, error.fields)
     except VersionConflict as error:
         return _conflict(case, form, error)
-    flash(f"Saved: {', '.join(names)}." if names else "Nothing was changed.")
+    labels = ", ".join(
+        str(form[name].label.text).lower() if name in form else name for name in names
+    )
+    flash(
+        gettext("Saved: %(fields)s.", fields=labels) if names else gettext("Nothing was changed.")
+    )
     return redirect(url_for("cases.view_case", reference=case.reference))
 
 
@@ -140,4 +147,4 @@ def _conflict(case, form, error: VersionConflict):
 def _display(name: str, value: str) -> str:
     if name in CODE_LISTS and value:
         return code_label(value, CODE_LISTS[name])
-    return value or "(empty)"
+    return value or gettext("(empty)")

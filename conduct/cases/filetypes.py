@@ -16,6 +16,8 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from conduct.core.i18n import N_
+
 GENERIC_TYPE = "application/octet-stream"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -76,57 +78,64 @@ def _is_mp3(data: bytes) -> bool:
 
 
 ACCEPTED: tuple[FileType, ...] = (
-    FileType("application/pdf", "PDF", (".pdf",), lambda d: d.startswith(b"%PDF-")),
-    FileType("image/png", "PNG image", (".png",), lambda d: d.startswith(b"\x89PNG\r\n\x1a\n")),
+    FileType("application/pdf", N_("PDF"), (".pdf",), lambda d: d.startswith(b"%PDF-")),
+    FileType("image/png", N_("PNG image"), (".png",), lambda d: d.startswith(b"\x89PNG\r\n\x1a\n")),
     FileType(
         "image/jpeg",
-        "JPEG image",
+        N_("JPEG image"),
         (".jpg", ".jpeg"),
         lambda d: d.startswith(b"\xff\xd8\xff"),
         ("image/jpg", "image/pjpeg"),
     ),
     FileType(
-        "image/heic", "HEIC image", (".heic",), lambda d: _brand(d) in _HEIC_BRANDS, ("image/heif",)
+        "image/heic",
+        N_("HEIC image"),
+        (".heic",),
+        lambda d: _brand(d) in _HEIC_BRANDS,
+        ("image/heif",),
     ),
     FileType(
         "video/mp4",
-        "MP4 video",
+        N_("MP4 video"),
         (".mp4", ".m4v", ".mov", ".3gp"),
         lambda d: _brand(d) in _MP4_VIDEO_BRANDS,
         ("video/quicktime", "video/3gpp"),
     ),
     FileType(
         "audio/mp4",
-        "M4A audio",
+        N_("M4A audio"),
         (".m4a",),
         lambda d: _brand(d) in _MP4_AUDIO_BRANDS,
         ("audio/x-m4a", "audio/m4a"),
     ),
     FileType(
         "audio/wav",
-        "WAV audio",
+        N_("WAV audio"),
         (".wav",),
         lambda d: d.startswith(b"RIFF") and d[8:12] == b"WAVE",
         ("audio/x-wav", "audio/wave", "audio/vnd.wave"),
     ),
     FileType(
         "audio/ogg",
-        "Ogg audio (voice messages)",
+        N_("Ogg audio (voice messages)"),
         (".ogg", ".oga", ".opus"),
         lambda d: d.startswith(b"OggS"),
         ("audio/opus", "application/ogg"),
     ),
-    FileType("audio/mpeg", "MP3 audio", (".mp3",), _is_mp3, ("audio/mp3",)),
+    FileType("audio/mpeg", N_("MP3 audio"), (".mp3",), _is_mp3, ("audio/mp3",)),
     FileType(
-        DOCX, "Word document", (".docx",), _zip_holds("[Content_Types].xml", "word/document.xml")
+        DOCX,
+        N_("Word document"),
+        (".docx",),
+        _zip_holds("[Content_Types].xml", "word/document.xml"),
     ),
     FileType(
-        XLSX, "Excel workbook", (".xlsx",), _zip_holds("[Content_Types].xml", "xl/workbook.xml")
+        XLSX, N_("Excel workbook"), (".xlsx",), _zip_holds("[Content_Types].xml", "xl/workbook.xml")
     ),
     # Last: text is what is left when no signature matched.
     FileType(
         "text/plain",
-        "plain text (UTF-8)",
+        N_("plain text (UTF-8)"),
         (".txt", ".csv"),
         _is_utf8_text,
         ("text/csv", "text/markdown"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from marshmallow import fields
 from wtforms import (
@@ -35,9 +36,13 @@ def choices(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def code_choices(code_list: Mapping[str, str], blank: str | None = "(not set)"):
-    """The options of a code list, after a blank one when ``blank`` is given."""
-    pairs = list(code_list.items())
+NOT_SET = _l("(not set)")
+
+
+def code_choices(code_list: Mapping[str, str], blank: str | None = NOT_SET):
+    """The options of a code list, after a blank one when ``blank`` is given; the labels are
+    translated when the form is shown."""
+    pairs = [(code, _l(label)) for code, label in code_list.items()]
     return choices(([("", blank)] if blank is not None else []) + pairs)
 
 
@@ -64,16 +69,16 @@ class CheckboxesField(SelectMultipleField):
 class CaseFieldsForm(FlaskForm):
     """The case's own fields (status moves only along the workflow)."""
 
-    source = _select("Source", codes.SOURCE)
-    category = _select("Category", codes.CATEGORY)
-    allegation_type = _select("Allegation type", codes.ALLEGATION_TYPE)
-    misconduct_class = _select("Misconduct class", codes.MISCONDUCT_CLASS)
+    source = _select(_l("Source"), codes.SOURCE)
+    category = _select(_l("Category"), codes.CATEGORY)
+    allegation_type = _select(_l("Allegation type"), codes.ALLEGATION_TYPE)
+    misconduct_class = _select(_l("Misconduct class"), codes.MISCONDUCT_CLASS)
     incident_date = StringField(
-        "Incident date", description="YYYY, YYYY-MM or YYYY-MM-DD, as precise as known"
+        _l("Incident date"), description=_l("YYYY, YYYY-MM or YYYY-MM-DD, as precise as known")
     )
-    location = StringField("Location")
-    narrative = TextAreaField("Narrative", render_kw={"rows": 8})
-    notes = TextAreaField("Notes", render_kw={"rows": 4})
+    location = StringField(_l("Location"))
+    narrative = TextAreaField(_l("Narrative"), render_kw={"rows": 8})
+    notes = TextAreaField(_l("Notes"), render_kw={"rows": 4})
 
 
 CODED_CASE_FIELDS = ("source", "category", "allegation_type", "misconduct_class", "incident_date")
@@ -82,8 +87,8 @@ EDITABLE_CASE_FIELDS = (*CODED_CASE_FIELDS, *TEXT_CASE_FIELDS)
 
 
 class CaseCreateForm(CaseFieldsForm):
-    mission = _select("Mission")
-    received_on = _date("Received on")
+    mission = _select(_l("Mission"))
+    received_on = _date(_l("Received on"))
 
 
 class CaseEditForm(CaseFieldsForm):
@@ -94,64 +99,68 @@ class CaseEditForm(CaseFieldsForm):
 
 
 class TransferForm(FlaskForm):
-    mission = _select("New mission")
-    reason = TextAreaField("Reason", render_kw={"rows": 4})
+    mission = _select(_l("New mission"))
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 4})
 
 
 class PersonForm(FlaskForm):
-    role = _select("Role", codes.PERSON_ROLE)
-    full_name = StringField("Full name")
-    aliases = StringField("Aliases")
-    date_of_birth = _date("Date of birth")
-    personnel_number = StringField("Personnel number")
-    national_id = StringField("National id")
-    contact = TextAreaField("Contact", render_kw={"rows": 2})
-    sex = _select("Sex", codes.SEX)
-    age_group = _select("Age group", codes.AGE_GROUP)
-    personnel_category = _select("Personnel category (subjects)", codes.PERSONNEL_CATEGORY)
+    role = _select(_l("Role"), codes.PERSON_ROLE)
+    full_name = StringField(_l("Full name"))
+    aliases = StringField(_l("Aliases"))
+    date_of_birth = _date(_l("Date of birth"))
+    personnel_number = StringField(_l("Personnel number"))
+    national_id = StringField(_l("National id"))
+    contact = TextAreaField(_l("Contact"), render_kw={"rows": 2})
+    sex = _select(_l("Sex"), codes.SEX)
+    age_group = _select(_l("Age group"), codes.AGE_GROUP)
+    personnel_category = _select(_l("Personnel category (subjects)"), codes.PERSONNEL_CATEGORY)
     nationality = StringField(
-        "Nationality (uniformed subjects)", description="ISO 3166 alpha-3 code, as BGD"
+        _l("Nationality (uniformed subjects)"), description=_l("ISO 3166 alpha-3 code, as BGD")
     )
 
 
 class ReferralForm(FlaskForm):
-    purpose = _select("Purpose", codes.REFERRAL_PURPOSE)
-    entity = _select("Referred to", codes.REFERRAL_ENTITY)
-    referred_on = _date("Referred on")
-    due_on = _date("Answer due on")
+    purpose = _select(_l("Purpose"), codes.REFERRAL_PURPOSE)
+    entity = _select(_l("Referred to"), codes.REFERRAL_ENTITY)
+    referred_on = _date(_l("Referred on"))
+    due_on = _date(_l("Answer due on"))
     consent = _select(
-        "Victim's consent", codes.CONSENT, description="Victim assistance needs consent given"
+        _l("Victim's consent"),
+        codes.CONSENT,
+        description=_l("Victim assistance needs consent given"),
     )
     override_reason = TextAreaField(
-        "Reason for sharing without consent", render_kw={"rows": 3}, description="Only for override"
+        _l("Reason for sharing without consent"),
+        render_kw={"rows": 3},
+        description=_l("Only for override"),
     )
-    details = TextAreaField("Details", render_kw={"rows": 4})
+    details = TextAreaField(_l("Details"), render_kw={"rows": 4})
 
 
 class ReferralAnswerForm(FlaskForm):
-    acknowledged_on = _date("Acknowledged on")
-    status = _select("Status", codes.REFERRAL_STATUS)
+    acknowledged_on = _date(_l("Acknowledged on"))
+    status = _select(_l("Status"), codes.REFERRAL_STATUS)
 
 
 class TransitionForm(FlaskForm):
-    to = _select("Move to")
-    reason = TextAreaField("Reason", render_kw={"rows": 3})
+    to = _select(_l("Move to"))
+    reason = TextAreaField(_l("Reason"), render_kw={"rows": 3})
     version = HiddenField()
 
 
 class MeasureForm(FlaskForm):
-    person_id = _select("On subject")
-    type = _select("Measure", codes.INTERIM_MEASURE)
-    started_on = _date("Started on")
-    ended_on = _date("Ended on")
+    person_id = _select(_l("On subject"))
+    type = _select(_l("Measure"), codes.INTERIM_MEASURE)
+    started_on = _date(_l("Started on"))
+    ended_on = _date(_l("Ended on"))
 
 
 class FindingForm(FlaskForm):
-    person_id = _select("Subject")
-    finding = _select("Finding", codes.FINDING)
-    actions = CheckboxesField("Actions", choices=code_choices(codes.ACTION, blank=None))
-    decided_on = _date("Decided on")
-    decided_by = _select("Decided by", codes.INVESTIGATING_ENTITY)
+    person_id = _select(_l("Subject"))
+    finding = _select(_l("Finding"), codes.FINDING)
+    actions = CheckboxesField(_l("Actions"), choices=code_choices(codes.ACTION, blank=None))
+    decided_on = _date(_l("Decided on"))
+    decided_by = _select(_l("Decided by"), codes.INVESTIGATING_ENTITY)
 
 
 class CaseListPageQuery(CaseListQuery):
@@ -166,10 +175,10 @@ class CaseFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    mission = _select("Mission")
-    status = _select("Status", codes.STATUS)
-    category = _select("Category", codes.CATEGORY)
-    overdue = BooleanField("Overdue only")
+    mission = _select(_l("Mission"))
+    status = _select(_l("Status"), codes.STATUS)
+    category = _select(_l("Category"), codes.CATEGORY)
+    overdue = BooleanField(_l("Overdue only"))
 
 
 def submitted(form: FlaskForm, names: Iterable[str]) -> dict[str, Any]:

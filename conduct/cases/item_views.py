@@ -8,9 +8,11 @@ the change it leads to, and records the read of what it shows.
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from conduct import codes
 from conduct.core.errors import VersionConflict
+from conduct.core.i18n import code_label
 from conduct.core.permissions import requires
 
 from . import items, services
@@ -24,7 +26,7 @@ from .forms import (
     choices,
 )
 from .items_api import FindingCreate, MeasureCreate, ReferralChange, ReferralCreate
-from .pages import blueprint, code_label, refuse, submit
+from .pages import blueprint, refuse, submit
 from .schemas import PersonCreate, TransitionIn
 from .workflow import allowed_moves, check_may_transition, missing_requirements, transition_case
 
@@ -89,7 +91,7 @@ def add_person(reference: str):
 
     def added(data):
         items.add_person(g.actor, case, data)
-        return _back(case, "persons", "Person added.")
+        return _back(case, "persons", gettext("Person added."))
 
     show = _shown_again(case, [], template, PersonForm())
     return submit(PersonForm(), PersonCreate(), services.PERSON_FIELDS, added, show, case=case)
@@ -109,7 +111,7 @@ def add_referral(reference: str):
 
     def added(data):
         items.add_referral(g.actor, case, data)
-        return _back(case, "referrals", "Referral recorded.")
+        return _back(case, "referrals", gettext("Referral recorded."))
 
     show = _shown_again(case, [], template, ReferralForm())
     return submit(ReferralForm(), ReferralCreate(), REFERRAL_FIELDS, added, show, case=case)
@@ -124,7 +126,7 @@ def answer_referral(reference: str, item_id: str):
 
     def answered(data):
         items.update_referral(g.actor, case, item_id, data)
-        return _back(case, "referrals", "Referral updated.")
+        return _back(case, "referrals", gettext("Referral updated."))
 
     def show():
         return "cases/referral_answer.html", {"case": case, "item_id": item_id}
@@ -174,14 +176,17 @@ def move_case(reference: str):
 
     def moved(data):
         transition_case(g.actor, case, data["to"], data["reason"], version=data["version"])
-        return _back(case, "history", f"Case moved to {code_label(case.status, codes.STATUS)}.")
+        status = code_label(case.status, codes.STATUS)
+        return _back(case, "history", gettext("Case moved to %(status)s.", status=status))
 
     show = _shown_again(case, WORKFLOW_FIELDS, template, form, _offer_moves)
     names, extra = ("to", "reason"), {"version": version}
     try:
         return submit(form, TransitionIn(), names, moved, show, case=case, extra=extra)
     except VersionConflict:
-        problems = {"version": ["the case changed since you read it: check its status again"]}
+        problems = {
+            "version": [gettext("the case changed since you read it: check its status again")]
+        }
         return refuse(problems, case, show, status=409, form=form)
 
 
@@ -193,13 +198,20 @@ def _subjects(case, *, without_finding: bool = False) -> list[tuple[str, str]]:
     decided = {finding.person_id for finding in case.findings} if without_finding else set()
     subjects = [p for p in case.persons if p.role == "subject" and p.id not in decided]
     return [
-        (str(person.id), f"Subject {number}: {person.full_name or '(no name recorded)'}")
+        (
+            str(person.id),
+            gettext(
+                "Subject %(number)d: %(name)s",
+                number=number,
+                name=person.full_name or gettext("(no name recorded)"),
+            ),
+        )
         for number, person in enumerate(subjects, start=1)
     ]
 
 
 def _offer_measure_subjects(case, form) -> None:
-    form.person_id.choices = choices([("", "(the case as a whole)"), *_subjects(case)])
+    form.person_id.choices = choices([("", gettext("(the case as a whole)")), *_subjects(case)])
 
 
 def _offer_finding_subjects(case, form) -> None:
@@ -218,7 +230,7 @@ def add_measure(reference: str):
 
     def added(data):
         items.add_measure(g.actor, case, data)
-        return _back(case, "measures", "Interim measure recorded.")
+        return _back(case, "measures", gettext("Interim measure recorded."))
 
     show = _shown_again(case, SUBJECT_FIELDS, template, form, _offer_measure_subjects)
     names = ("person_id", "type", "started_on", "ended_on")
@@ -237,7 +249,7 @@ def add_finding(reference: str):
 
     def added(data):
         items.add_finding(g.actor, case, data)
-        return _back(case, "findings", "Finding recorded.")
+        return _back(case, "findings", gettext("Finding recorded."))
 
     show = _shown_again(case, SUBJECT_FIELDS, template, form, _offer_finding_subjects)
     names = ("person_id", "finding", "actions", "decided_on", "decided_by")

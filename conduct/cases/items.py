@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
+
 from conduct import codes
 from conduct.audit import record
 from conduct.core.db import db, utcnow
@@ -37,7 +39,9 @@ MEASURE_FIELDS = ("type", "started_on", "ended_on")
 
 def _nothing_to_change(changes: Mapping[str, Any]) -> None:
     if not changes:
-        raise ValidationFailed("nothing to change", {"_schema": ["give at least one field"]})
+        raise ValidationFailed(
+            gettext("nothing to change"), {"_schema": [gettext("give at least one field")]}
+        )
 
 
 def _item(case: Case, model, item_id: Any, what: str):
@@ -75,7 +79,7 @@ def add_person(actor, case: Case, fields: Mapping[str, Any]) -> Person:
     """Link a person to the case (team only); ``role`` is required."""
     services.check_may_change(actor, case)
     if not fields.get("role"):
-        raise ValidationFailed.of({"role": ["required"]})
+        raise ValidationFailed.of({"role": [gettext("required")]})
     return services.add_person(actor, case, fields)
 
 
@@ -86,10 +90,10 @@ def update_person(actor, case: Case, person_id: Any, changes: Mapping[str, Any])
     person = person_of(case, person_id)
     role = changes.get("role")
     if "role" in changes and role is None:
-        raise ValidationFailed.of({"role": ["cannot be removed"]})
+        raise ValidationFailed.of({"role": [gettext("cannot be removed")]})
     has_finding = any(finding.person_id == person.id for finding in case.findings)
     if role not in (None, "subject") and person.role == "subject" and has_finding:
-        raise ValidationFailed.of({"role": ["this subject has a finding"]})
+        raise ValidationFailed.of({"role": [gettext("this subject has a finding")]})
     names = services._assign(person, changes, services.PERSON_FIELDS)
     db.session.flush()
     _audit("person.update", actor, person, case, names)
@@ -110,28 +114,28 @@ def _check_referral(referral: Referral, values: Mapping[str, Any]) -> None:
     referred_on = after("referred_on")
     if purpose == "investigation":
         if entity is not None and entity not in codes.INVESTIGATING_ENTITY.codes:
-            problems["entity"] = ["an investigation goes to an investigating entity"]
+            problems["entity"] = [gettext("an investigation goes to an investigating entity")]
     elif purpose in codes.VICTIM_ASSISTANCE.codes:
         if entity is not None and entity not in codes.VICTIM_ASSISTANCE.codes:
-            problems["entity"] = ["victim assistance goes to a victim-assistance provider"]
+            problems["entity"] = [gettext("victim assistance goes to a victim-assistance provider")]
         if consent == "override":
             reason = values.get("override_reason", referral.consent_override_reason)
             if not (reason or "").strip():
-                problems["override_reason"] = ["required when consent is override"]
+                problems["override_reason"] = [gettext("required when consent is override")]
         elif consent != "given":
             problems["consent"] = [
-                "victim assistance needs consent given, or override with override_reason"
+                gettext("victim assistance needs consent given, or override with override_reason")
             ]
     if values.get("override_reason") and after("consent") != "override":
-        problems["override_reason"] = ["only with consent override"]
+        problems["override_reason"] = [gettext("only with consent override")]
     for name in ("due_on", "acknowledged_on"):
         value = after(name)
         if value is not None and referred_on is not None and value < referred_on:
-            problems[name] = ["cannot be before referred_on"]
+            problems[name] = [gettext("cannot be before referred_on")]
     for name in ("referred_on", "acknowledged_on"):
         value = values.get(name)
         if isinstance(value, date) and value > utcnow().date():
-            problems[name] = ["cannot be in the future"]
+            problems[name] = [gettext("cannot be in the future")]
     if problems:
         raise ValidationFailed.of(problems)
 
@@ -173,7 +177,7 @@ def add_referral(actor, case: Case, fields: Mapping[str, Any]) -> Referral:
     values = {"status": "sent", **dict(fields)}
     missing = [name for name in ("entity", "purpose", "referred_on") if not values.get(name)]
     if missing:
-        raise ValidationFailed.of({name: ["required"] for name in missing})
+        raise ValidationFailed.of({name: [gettext("required")] for name in missing})
     referral = Referral(case=case)
     names = _set_referral(actor, case, referral, values, REFERRAL_FIELDS)
     _audit("referral.create", actor, referral, case, names)
@@ -196,13 +200,13 @@ def update_referral(actor, case: Case, referral_id: Any, changes: Mapping[str, A
 def _subject_of(case: Case, person_id: Any, *, required: bool) -> Person | None:
     if person_id is None:
         if required:
-            raise ValidationFailed.of({"person_id": ["required"]})
+            raise ValidationFailed.of({"person_id": [gettext("required")]})
         return None
     person = next((p for p in case.persons if str(p.id) == str(person_id)), None)
     if person is None:
-        raise ValidationFailed.of({"person_id": ["not a person of this case"]})
+        raise ValidationFailed.of({"person_id": [gettext("not a person of this case")]})
     if person.role != "subject":
-        raise ValidationFailed.of({"person_id": ["not a subject of this case"]})
+        raise ValidationFailed.of({"person_id": [gettext("not a subject of this case")]})
     return person
 
 
@@ -212,12 +216,12 @@ def add_finding(actor, case: Case, fields: Mapping[str, Any]) -> Finding:
     values = dict(fields)
     person = _subject_of(case, values.pop("person_id", None), required=True)
     if any(finding.person_id == person.id for finding in case.findings):
-        raise ValidationFailed.of({"person_id": ["this subject already has a finding"]})
+        raise ValidationFailed.of({"person_id": [gettext("this subject already has a finding")]})
     missing = [name for name in ("finding", "decided_on", "decided_by") if not values.get(name)]
     if missing:
-        raise ValidationFailed.of({name: ["required"] for name in missing})
+        raise ValidationFailed.of({name: [gettext("required")] for name in missing})
     if values["decided_on"] > utcnow().date():
-        raise ValidationFailed.of({"decided_on": ["cannot be in the future"]})
+        raise ValidationFailed.of({"decided_on": [gettext("cannot be in the future")]})
     values.setdefault("actions", [])
     finding = Finding(case=case, person_id=person.id)
     names = services._assign(finding, values, FINDING_FIELDS)
@@ -234,15 +238,21 @@ def add_measure(actor, case: Case, fields: Mapping[str, Any]) -> InterimMeasure:
     person = _subject_of(case, values.pop("person_id", None), required=False)
     missing = [name for name in ("type", "started_on") if not values.get(name)]
     if missing:
-        raise ValidationFailed.of({name: ["required"] for name in missing})
+        raise ValidationFailed.of({name: [gettext("required")] for name in missing})
     ended_on = values.get("ended_on")
     if ended_on is not None and ended_on < values["started_on"]:
-        raise ValidationFailed.of({"ended_on": ["cannot be before started_on"]})
+        raise ValidationFailed.of({"ended_on": [gettext("cannot be before started_on")]})
     measure = InterimMeasure(case=case, person_id=person.id if person else None)
     names = services._assign(measure, values, MEASURE_FIELDS)
     db.session.add(measure)
     db.session.flush()
-    _audit("measure.create", actor, measure, case, [*(["person_id"] if person else []), *names])
+    _audit(
+        "measure.create",
+        actor,
+        measure,
+        case,
+        [*(["person_id"] if person else []), *names],
+    )
     return measure
 
 
@@ -253,7 +263,7 @@ def update_finding(actor, case: Case, finding_id: Any, changes: Mapping[str, Any
     finding = _item(case, Finding, finding_id, "finding")
     decided_on = changes.get("decided_on")
     if decided_on is not None and decided_on > utcnow().date():
-        raise ValidationFailed.of({"decided_on": ["cannot be in the future"]})
+        raise ValidationFailed.of({"decided_on": [gettext("cannot be in the future")]})
     names = services._assign(finding, changes, FINDING_FIELDS)
     db.session.flush()
     _audit("finding.update", actor, finding, case, names)
@@ -270,7 +280,7 @@ def update_measure(
     started_on = changes.get("started_on", measure.started_on)
     ended_on = changes.get("ended_on", measure.ended_on)
     if ended_on is not None and started_on is not None and ended_on < started_on:
-        raise ValidationFailed.of({"ended_on": ["cannot be before started_on"]})
+        raise ValidationFailed.of({"ended_on": [gettext("cannot be before started_on")]})
     names = services._assign(measure, changes, MEASURE_FIELDS)
     db.session.flush()
     _audit("measure.update", actor, measure, case, names)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import String, func, select, type_coerce
 
 from conduct.audit import record
@@ -44,7 +45,7 @@ def scope_of(actor, mission: str | None):
     missions = set(getattr(actor, "missions", ()))
     if mission is not None:
         if mission not in missions:
-            raise ValidationFailed.of({"mission": ["not one of your missions"]})
+            raise ValidationFailed.of({"mission": [gettext("not one of your missions")]})
         missions = {mission}
     recused = select(CaseRecusal.case_id).where(CaseRecusal.user_id == actor.id)
     return (Case.mission_code.in_(missions), Case.id.not_in(recused))

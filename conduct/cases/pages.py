@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, current_app, render_template
 from marshmallow import Schema, ValidationError
 
-from conduct import codes
 from conduct.core.db import utcnow
 from conduct.core.errors import ConductError
+from conduct.core.i18n import N_, translate_problems
 from conduct.core.web import record_refusal
 
 from .deadlines import DeadlineRules
@@ -25,24 +25,16 @@ from .forms import submitted
 blueprint = Blueprint("cases", __name__, url_prefix="/cases")
 
 KIND_LABELS = {
-    "referral": "Referral for investigation not made",
-    "finding": "Finding due",
-    "member_state_reply": "Member-state reply due",
-    "referral_answer": "Referral answer due",
+    "referral": N_("Referral for investigation not made"),
+    "finding": N_("Finding due"),
+    "member_state_reply": N_("Member-state reply due"),
+    "referral_answer": N_("Referral answer due"),
 }
-
-
-@blueprint.app_template_filter("label")
-def code_label(code: Any, code_list: Mapping[str, str]) -> str:
-    """The label of a code, for people; a code no longer listed is shown as it is."""
-    if code is None or code == "":
-        return "—"
-    return code_list.get(code, str(code))
 
 
 @blueprint.context_processor
 def _page_context() -> dict:
-    return {"codes": codes, "kind_labels": KIND_LABELS}
+    return {"kind_labels": KIND_LABELS}
 
 
 def deadline_rules() -> DeadlineRules:
@@ -72,7 +64,9 @@ def refuse(problems: Mapping[str, list[str]], case, show: Callable, status: int 
     whatever it reads is audited as a read of its own."""
     record_refusal("invalid" if status == 400 else "failed", problems, case)
     template, shown = show()
-    return render_template(template, errors=dict(problems), **shown, **context), status
+    return render_template(
+        template, errors=translate_problems(problems), **shown, **context
+    ), status
 
 
 def load_form(form, schema: Schema, names, extra: Mapping[str, Any] | None = None):

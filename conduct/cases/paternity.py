@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from flask_babel import gettext
+
 from conduct.core.db import db, utcnow
 from conduct.core.errors import ValidationFailed
 
@@ -27,9 +29,11 @@ def _check_person(case: Case, person_id: Any) -> None:
         return
     person = next((p for p in case.persons if str(p.id) == str(person_id)), None)
     if person is None:
-        raise ValidationFailed.of({"person_id": ["not a person of this case"]})
+        raise ValidationFailed.of({"person_id": [gettext("not a person of this case")]})
     if person.role not in CLAIM_ROLES:
-        raise ValidationFailed.of({"person_id": ["a claim concerns a victim or a subject"]})
+        raise ValidationFailed.of(
+            {"person_id": [gettext("a claim concerns a victim or a subject")]}
+        )
 
 
 def _set_claim(claim: PaternityClaim, case: Case, values: dict[str, Any]) -> list[str]:
@@ -42,10 +46,10 @@ def _set_claim(claim: PaternityClaim, case: Case, values: dict[str, Any]) -> lis
         person_named = []
     filed_on = values.get("filed_on")
     if filed_on is not None and filed_on > utcnow().date():
-        raise ValidationFailed.of({"filed_on": ["cannot be in the future"]})
+        raise ValidationFailed.of({"filed_on": [gettext("cannot be in the future")]})
     for name in ("status", "filed_on"):
         if name in values and values[name] is None:
-            raise ValidationFailed.of({name: ["cannot be removed"]})
+            raise ValidationFailed.of({name: [gettext("cannot be removed")]})
     return sorted([*person_named, *services._assign(claim, values, CLAIM_FIELDS)])
 
 
@@ -55,7 +59,7 @@ def add_paternity_claim(actor, case: Case, fields: Mapping[str, Any]) -> Paterni
     services.check_may_change(actor, case)
     values = {"status": "claim_received", **dict(fields)}
     if not values.get("filed_on"):
-        raise ValidationFailed.of({"filed_on": ["required"]})
+        raise ValidationFailed.of({"filed_on": [gettext("required")]})
     with db.session.no_autoflush:  # the new claim is flushed once whole, not half set
         claim = PaternityClaim(case=case)
         names = _set_claim(claim, case, values)

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -89,7 +90,7 @@ def _assign(target, values: Mapping[str, Any], allowed: tuple[str, ...]) -> list
     problems: dict[str, list[str]] = {}
     for name, value in values.items():
         if name not in allowed:
-            problems[name] = ["unknown field"]
+            problems[name] = [gettext("unknown field")]
             continue
         try:
             setattr(target, name, value)
@@ -106,7 +107,9 @@ def open_case(
     """Record a new report: allocate its reference, seal its fields, audit the creation."""
     session = db.session
     if session.get(Mission, mission_code) is None:
-        raise ValidationFailed("unknown mission", {"mission": ["unknown mission code"]})
+        raise ValidationFailed(
+            gettext("unknown mission"), {"mission": [gettext("unknown mission code")]}
+        )
     values = {"status": "received", **dict(fields or {})}
     case = Case(
         reference=allocate_reference(session, mission_code, received_on.year),
@@ -135,7 +138,7 @@ def create_case(actor, data: Mapping[str, Any]) -> Case:
     values = dict(data)
     mission, received_on = values.pop("mission"), values.pop("received_on")
     if mission not in getattr(actor, "missions", ()):
-        raise ValidationFailed.of({"mission": ["not one of your missions"]})
+        raise ValidationFailed.of({"mission": [gettext("not one of your missions")]})
     return open_case(actor, mission, received_on, values)
 
 
@@ -147,9 +150,13 @@ def update_case(actor, case: Case, version: int, changes: Mapping[str, Any]) -> 
     check_may_change(actor, case)
     if version != case.version:
         raise VersionConflict(
-            f"the case changed since you read it (you sent version {version}, it is now "
-            f"version {case.version}): reload it and apply your change again",
-            {"version": [f"stale: current version is {case.version}"]},
+            gettext(
+                "the case changed since you read it (you sent version %(sent)s, it is now "
+                "version %(current)s): reload it and apply your change again",
+                sent=version,
+                current=case.version,
+            ),
+            {"version": [gettext("stale: current version is %(current)s", current=case.version)]},
             case=case,
         )
     editable = tuple(name for name in CASE_FIELDS if name != "status")
@@ -193,11 +200,11 @@ def find_case(actor, reference: str) -> Case:
     """
     case = case_by_reference(reference) if len(reference) <= 32 else None
     if case is None:
-        raise NotFound("no such case")
+        raise NotFound(gettext("no such case"))
     if not in_scope(actor, case) or not has_permission(actor, "case:read"):
-        raise OutOfScope("no such case", case=case)
+        raise OutOfScope(gettext("no such case"), case=case)
     if is_recused(actor, case):
-        raise Forbidden("you are recused from this case", case=case)
+        raise Forbidden(gettext("you are recused from this case"), case=case)
     return case
 
 
@@ -210,7 +217,7 @@ def find_case_to_change(actor, reference: str) -> Case:
 
 def check_may_change(actor, case: Case) -> None:
     if not can_change_case(actor, case):
-        raise Forbidden("only the case team may change the case", case=case)
+        raise Forbidden(gettext("only the case team may change the case"), case=case)
 
 
 def read_case(actor, reference: str) -> tuple[Case, bool]:

@@ -7,6 +7,7 @@ transfer a case; afterwards the case belongs to the new mission's scope.
 
 from __future__ import annotations
 
+from flask_babel import gettext
 from sqlalchemy import select
 
 from conduct.audit import record
@@ -26,14 +27,14 @@ def transfer_case(actor, case: Case, mission_code: str, reason: str | None) -> C
     problems: dict[str, list[str]] = {}
     target = db.session.get(Mission, mission_code or "")
     if target is None:
-        problems["mission"] = ["unknown mission code"]
+        problems["mission"] = [gettext("unknown mission code")]
     elif target.code == case.mission_code:
-        problems["mission"] = ["the case already belongs to this mission"]
+        problems["mission"] = [gettext("the case already belongs to this mission")]
     reason = (reason or "").strip()
     if not reason:
-        problems["reason"] = ["say why the case moves"]
+        problems["reason"] = [gettext("say why the case moves")]
     elif len(reason) > MAX_REASON_LENGTH:
-        problems["reason"] = [f"at most {MAX_REASON_LENGTH} characters"]
+        problems["reason"] = [gettext("at most %(count)d characters", count=MAX_REASON_LENGTH)]
     if problems:
         raise ValidationFailed.of(problems)
     transfer = CaseTransfer(
@@ -61,7 +62,10 @@ def mission_choices(case: Case) -> list[tuple[str, str]]:
     """The missions a case can move to (every other one, closed ones marked), for forms."""
     missions = db.session.scalars(select(Mission).order_by(Mission.code))
     return [
-        (mission.code, mission.code if mission.active else f"{mission.code} (closed)")
+        (
+            mission.code,
+            mission.code if mission.active else gettext("%(code)s (closed)", code=mission.code),
+        )
         for mission in missions
         if mission.code != case.mission_code
     ]

@@ -10,7 +10,9 @@ from __future__ import annotations
 import math
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext
 
+from conduct.core.i18n import N_
 from conduct.core.permissions import requires
 
 from . import overdue, screening, services, transfer
@@ -34,6 +36,14 @@ CREATE_FIELDS = (
     "notes",
 )
 LIST_FILTERS = ("mission", "status", "category", "overdue")
+# How the case page names people: role and number ("Victim 1"), in the page's language.
+ROLE_NAMES = {
+    "victim": N_("Victim"),
+    "subject": N_("Subject"),
+    "witness": N_("Witness"),
+    "reporter": N_("Reporter"),
+    "person": N_("Person"),
+}
 
 
 def _mission_choices(missions):
@@ -50,7 +60,9 @@ def list_cases():
         g.actor, query, query["page"], query["per_page"], today(), deadline_rules()
     )
     form = CaseFilterForm(formdata=request.args)
-    form.mission.choices = choices([("", "All my missions")]) + _mission_choices(g.actor.missions)
+    form.mission.choices = choices([("", gettext("All my missions"))]) + _mission_choices(
+        g.actor.missions
+    )
     kept = {name: args[name] for name in (*LIST_FILTERS, "per_page") if name in args}
     pages = max(1, math.ceil(listed.total / listed.per_page))
     return render_template("cases/list.html", listed=listed, form=form, kept=kept, pages=pages)
@@ -75,7 +87,7 @@ def new_case():
 
     def created(data):
         case = services.create_case(g.actor, data)
-        flash(f"Case {case.reference} recorded.")
+        flash(gettext("Case %(reference)s recorded.", reference=case.reference))
         return redirect(url_for("cases.view_case", reference=case.reference))
 
     return submit(
@@ -124,9 +136,10 @@ def person_labels(persons: list[dict]) -> dict[str, str]:
     for person in persons:
         role = person.get("role") or "person"
         counts[role] = counts.get(role, 0) + 1
-        label = f"{role.title()} {counts[role]}"
+        name = gettext(ROLE_NAMES.get(role, ROLE_NAMES["person"]))
+        label = gettext("%(role)s %(number)d", role=name, number=counts[role])
         if person.get("full_name"):
-            label += f": {person['full_name']}"
+            label = gettext("%(person)s: %(name)s", person=label, name=person["full_name"])
         labels[str(person["id"])] = label
     return labels
 
@@ -156,7 +169,13 @@ def transfer_case(reference: str):
 
     def moved(data):
         transfer.transfer_case(g.actor, case, data["mission"], data["reason"])
-        flash(f"Case {case.reference} transferred to {case.mission_code}.")
+        flash(
+            gettext(
+                "Case %(reference)s transferred to %(mission)s.",
+                reference=case.reference,
+                mission=case.mission_code,
+            )
+        )
         if case.mission_code in g.actor.missions:
             return redirect(url_for("cases.view_case", reference=case.reference))
         return redirect(url_for("cases.list_cases"))

@@ -14,10 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from conduct import codes
 from conduct.audit import record
 from conduct.core.db import db, utcnow
 from conduct.core.errors import Forbidden, ValidationFailed, VersionConflict
+from conduct.core.i18n import N_
 from conduct.core.permissions import has_permission
 
 from .access import can_change_case
@@ -72,25 +75,27 @@ REQUIREMENTS = {
         Requirement(
             "investigation_referral",
             "referrals",
-            "a referral with purpose investigation",
+            N_("a referral with purpose investigation"),
             has_investigation_referral,
         ),
         Requirement(
             "member_state_notice",
             "referrals",
-            "a referral to the member state (entity member_state or tcc_pcc_nio)",
+            N_("a referral to the member state (entity member_state or tcc_pcc_nio)"),
             has_member_state_notice,
         ),
         Requirement(
             "substantiated_findings",
             "findings",
-            "a finding for every subject, at least one of them substantiated",
+            N_("a finding for every subject, at least one of them substantiated"),
             _findings_support("substantiated"),
         ),
         Requirement(
             "not_substantiated_findings",
             "findings",
-            "a finding for every subject, at least one not substantiated and none substantiated",
+            N_(
+                "a finding for every subject, at least one not substantiated and none substantiated"
+            ),
             _findings_support("not_substantiated"),
         ),
     )
@@ -176,7 +181,9 @@ def missing_requirements(case: Case, move: Move) -> list[Requirement]:
 def check_may_transition(actor, case: Case) -> None:
     """Object rule: only the case's team moves it along the workflow (403 otherwise)."""
     if not has_permission(actor, "case:transition") or not can_change_case(actor, case):
-        raise Forbidden("only the case team may move the case along the workflow", case=case)
+        raise Forbidden(
+            gettext("only the case team may move the case along the workflow"), case=case
+        )
 
 
 def _label(status: str | None) -> str:
@@ -187,17 +194,35 @@ def _check_move(actor, case: Case, to: str, reason: str | None) -> Move:
     """The move from the case's status to ``to``, or the refusal saying what is wrong."""
     move = find_move(case.status, to)
     if move is None:
-        allowed = ", ".join(m.to_status for m in allowed_moves(case)) or "none (the case is final)"
-        message = f"a case in status {_label(case.status)} cannot move to {to}"
-        raise ValidationFailed(message, {"to": [f"{message}; allowed next statuses: {allowed}"]})
+        allowed = ", ".join(m.to_status for m in allowed_moves(case)) or gettext(
+            "none (the case is final)"
+        )
+        message = gettext(
+            "a case in status %(status)s cannot move to %(to)s", status=_label(case.status), to=to
+        )
+        problem = gettext(
+            "%(message)s; allowed next statuses: %(allowed)s", message=message, allowed=allowed
+        )
+        raise ValidationFailed(message, {"to": [problem]})
     if not has_permission(actor, move.permission):
-        raise Forbidden(f"moving to {to} needs the {move.permission} permission", case=case)
+        raise Forbidden(
+            gettext(
+                "moving to %(to)s needs the %(permission)s permission",
+                to=to,
+                permission=move.permission,
+            ),
+            case=case,
+        )
     problems: dict[str, list[str]] = {}
     if move.needs_reason and not reason:
-        problems["reason"] = [f"moving from {move.from_status} to {to} needs a reason"]
+        problems["reason"] = [
+            gettext(
+                "moving from %(origin)s to %(to)s needs a reason", origin=move.from_status, to=to
+            )
+        ]
     for requirement in missing_requirements(case, move):
         problems.setdefault(requirement.field, []).append(
-            f"moving to {to} needs {requirement.description}"
+            gettext("moving to %(to)s needs %(what)s", to=to, what=gettext(requirement.description))
         )
     if problems:
         raise ValidationFailed.of(problems)
@@ -216,11 +241,15 @@ def transition_case(
     check_may_transition(actor, case)
     if version is not None and version != case.version:
         raise VersionConflict(
-            "the case changed since you read it", {"version": ["stale version"]}, case=case
+            gettext("the case changed since you read it"),
+            {"version": [gettext("stale version")]},
+            case=case,
         )
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > MAX_REASON_LENGTH:
-        raise ValidationFailed.of({"reason": [f"at most {MAX_REASON_LENGTH} characters"]})
+        raise ValidationFailed.of(
+            {"reason": [gettext("at most %(count)d characters", count=MAX_REASON_LENGTH)]}
+        )
     move = _check_move(actor, case, to, reason)
     change = StatusChange(
         case=case,

@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask_babel import gettext
+
 from .schemas import ErrorOut
 
 
@@ -46,7 +48,8 @@ class ValidationFailed(ConductError):
     @classmethod
     def of(cls, problems: Mapping[str, list[str]]) -> ValidationFailed:
         """The error for several fields at once, its message naming them."""
-        return cls("invalid input in: " + ", ".join(sorted(problems)), problems)
+        names = ", ".join(sorted(problems))
+        return cls(gettext("invalid input in: %(names)s", names=names), problems)
 
 
 class NotAuthenticated(ConductError):

@@ -72,6 +72,7 @@ OPEN_ENDPOINTS = frozenset(
         "auth.login_mfa",
         "auth.enroll",
         "auth.logout",
+        "auth.set_language",
         "auth_api.create_session",
         "auth_api.confirm_mfa",
         "auth_api.delete_session",

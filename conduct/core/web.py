@@ -7,6 +7,7 @@ import re
 import uuid
 
 from flask import Flask, current_app, g, jsonify, render_template, request
+from flask_babel import gettext
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -14,6 +15,7 @@ from conduct.crypto.vault import open_vault
 
 from .db import db
 from .errors import ConductError, error_body
+from .i18n import N_, translate_problem, translate_problems
 
 log = logging.getLogger(__name__)
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9-]{8,64}$")
@@ -71,10 +73,25 @@ def _end_request(_exc) -> None:
         scope.__exit__(None, None, None)
 
 
+# What an error page says for an HTTP error, in the page's language (the API keeps the
+# framework's English description).
+HTTP_MESSAGES = {
+    400: N_("The request was not understood: reload the page and try again."),
+    403: N_("You are not allowed to do this."),
+    404: N_("There is nothing at this address."),
+    405: N_("This address does not take this kind of request."),
+    413: N_("What was sent is too large."),
+    429: N_("Too many attempts: wait a little, then try again."),
+}
+
+
 def _respond(status: int, code: str, message: str, fields=None):
     if is_api_request():
         return jsonify(error_body(code, message, fields)), status
-    page = render_template("error.html", status=status, message=message, fields=fields or {})
+    fields = translate_problems(fields or {})
+    page = render_template(
+        "error.html", status=status, message=translate_problem(message), fields=fields
+    )
     return page, status
 
 
@@ -122,7 +139,7 @@ def handle_validation_error(error: ValidationError):
         key = "unknown_field" if messages == ["Unknown field."] else name
         flat.setdefault(key, []).extend(messages)
     names = ", ".join(sorted(flat))
-    return handle_conduct_error(_invalid(f"invalid input in: {names}", flat))
+    return handle_conduct_error(_invalid(gettext("invalid input in: %(names)s", names=names), flat))
 
 
 def _invalid(message, fields):
@@ -145,13 +162,16 @@ def handle_http_error(error: HTTPException):
             object_id=(request.endpoint or "unknown"),
         )
     code = (error.name or "error").lower().replace(" ", "_")
-    return _respond(error.code or 500, code, error.description or error.name)
+    message = error.description or error.name
+    if not is_api_request() and error.code in HTTP_MESSAGES:
+        message = HTTP_MESSAGES[error.code]
+    return _respond(error.code or 500, code, message)
 
 
 def handle_unexpected_error(error: Exception):
     db.session.rollback()
     log.exception("unhandled error in request %s", g.get("request_id"))
-    return _respond(500, "internal_error", "something went wrong; the change was not saved")
+    return _respond(500, "internal_error", N_("something went wrong; the change was not saved"))
 
 
 def init_app(app: Flask) -> None:

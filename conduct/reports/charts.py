@@ -1,4 +1,5 @@
-"""Charts as SVG, drawn on the server with pygal; labels from ``conduct.codes``.
+"""Charts as SVG, drawn on the server with pygal; labels from ``conduct.codes``, in the
+page's language.
 
 A chart never shows a suppressed cell as zero: it has no bar, and the caption says how many
 cells are hidden. The SVG carries no script (pygal's tooltip configuration is taken out) and
@@ -12,9 +13,11 @@ import sys
 from typing import Any
 
 import pygal
+from flask_babel import gettext
 from pygal.style import Style
 
 from conduct import codes
+from conduct.core.i18n import N_, code_label, country
 
 # pygal puts an import hook for its map plugins on sys.meta_path; it has no find_spec, so
 # every later import warns. No plugin is used here: take it off.
@@ -32,26 +35,26 @@ LABELS = {
     "action": codes.ACTION,
 }
 DIMENSION_TITLES = {
-    "mission": "Mission",
-    "year": "Year",
-    "quarter": "Quarter",
-    "category": "Category",
-    "allegation_type": "Allegation type",
-    "personnel_category": "Personnel category",
-    "status": "Status",
-    "source": "Source",
-    "sex": "Sex",
-    "age_group": "Age group",
-    "nationality": "Nationality",
-    "finding": "Finding",
-    "action": "Action",
+    "mission": N_("Mission"),
+    "year": N_("Year"),
+    "quarter": N_("Quarter"),
+    "category": N_("Category"),
+    "allegation_type": N_("Allegation type"),
+    "personnel_category": N_("Personnel category"),
+    "status": N_("Status"),
+    "source": N_("Source"),
+    "sex": N_("Sex"),
+    "age_group": N_("Age group"),
+    "nationality": N_("Nationality"),
+    "finding": N_("Finding"),
+    "action": N_("Action"),
 }
 MEASURE_TITLES = {
-    "median_days_to_referral": "Median days to referral",
-    "p90_days_to_referral": "90th percentile, days to referral",
-    "median_days_to_finding": "Median days to finding",
-    "p90_days_to_finding": "90th percentile, days to finding",
-    "share_overdue": "Share overdue",
+    "median_days_to_referral": N_("Median days to referral"),
+    "p90_days_to_referral": N_("90th percentile, days to referral"),
+    "median_days_to_finding": N_("Median days to finding"),
+    "p90_days_to_finding": N_("90th percentile, days to finding"),
+    "share_overdue": N_("Share overdue"),
 }
 _STYLE = Style(
     background="white",
@@ -65,11 +68,13 @@ _SCRIPT = re.compile(rb"<script\b.*?</script>", re.DOTALL)
 def label(dimension: str, value: Any) -> str:
     """A value as people read it: the code list's label, "Not recorded" for None."""
     if value is None:
-        return "Not recorded"
+        return gettext("Not recorded")
     if dimension == "quarter":
-        return f"Q{value}"
+        return gettext("Q%(quarter)s", quarter=value)
+    if dimension == "nationality":
+        return country(value)
     names = LABELS.get(dimension)
-    return names.get(value, str(value)) if names is not None else str(value)
+    return code_label(value, names) if names is not None else str(value)
 
 
 def _series(answer: dict, measure: str) -> tuple[list[str], dict[str, list]]:
@@ -81,9 +86,9 @@ def _series(answer: dict, measure: str) -> tuple[list[str], dict[str, list]]:
     for row in answer["rows"]:
         if row[first] not in x_values:
             x_values.append(row[first])
-        name = label(by[1], row[by[1]]) if len(by) > 1 else "Count"
+        name = label(by[1], row[by[1]]) if len(by) > 1 else gettext("Count")
         if measure != "count":
-            name = MEASURE_TITLES[measure] if len(by) == 1 else name
+            name = gettext(MEASURE_TITLES[measure]) if len(by) == 1 else name
         series.setdefault(name, {})[row[first]] = row.get(measure)
     labels = [label(first, value) for value in x_values]
     return labels, {name: [cells.get(v) for v in x_values] for name, cells in series.items()}
@@ -104,7 +109,7 @@ def bar_chart(answer: dict, title: str, measure: str = "count") -> bytes:
         truncate_label=24,
         print_values=False,
         title=title,
-        no_data_text="No published values",
+        no_data_text=gettext("No published values"),
     )
     chart.x_labels = labels
     for name, values in series.items():

@@ -8,10 +8,12 @@ with a message (400), after recording the refusal.
 from __future__ import annotations
 
 from flask import Blueprint, Response, g, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from marshmallow import ValidationError
 
 from conduct.core.errors import ValidationFailed
+from conduct.core.i18n import N_, translate_problems
 from conduct.core.permissions import permissions_of, requires
 from conduct.core.web import record_refusal
 
@@ -23,10 +25,10 @@ from .timeliness import MEASURES
 blueprint = Blueprint("reports", __name__, url_prefix="/reports")
 
 TITLES = {
-    "allegations": "Allegations (reports received)",
-    "victims": "Victims",
-    "subjects": "Subjects (alleged perpetrators)",
-    "timeliness": "Timeliness",
+    "allegations": N_("Allegations (reports received)"),
+    "victims": N_("Victims"),
+    "subjects": N_("Subjects (alleged perpetrators)"),
+    "timeliness": N_("Timeliness"),
 }
 # SVG drawn by pygal styles itself with an inline style sheet; it is served as an image and
 # holds no script, so its own policy allows inline styles and nothing else.
@@ -47,7 +49,13 @@ def _query(table: str) -> tuple[dict, dict]:
 @blueprint.get("/")
 @requires("report:view")
 def index():
-    return render_template("reports/index.html", tables=TABLES, titles=TITLES)
+    titles = {name: gettext(title) for name, title in TITLES.items()}
+    return render_template(
+        "reports/index.html",
+        tables=TABLES,
+        titles=titles,
+        dimension_titles=charts.DIMENSION_TITLES,
+    )
 
 
 @blueprint.get("/<table>")
@@ -66,14 +74,14 @@ def show(table: str):
         record_refusal("invalid", problems)
     context = {
         "spec": spec,
-        "title": TITLES[table],
+        "title": gettext(TITLES[table]),
         "answer": answer,
-        "errors": problems,
+        "errors": translate_problems(problems),
         "chosen": query or {"by": request.args.getlist("by"), "year": None},
         "label": charts.label,
         "dimension_titles": charts.DIMENSION_TITLES,
         "measures": [m for m in MEASURES if answer and answer["rows"] and m in answer["rows"][0]],
-        "measure_titles": charts.MEASURE_TITLES,
+        "measure_titles": {name: gettext(title) for name, title in charts.MEASURE_TITLES.items()},
         "can_export": "report:export" in permissions_of(current_user.roles),
         "arguments": _arguments(query),
         "year_dimension": YEAR,
@@ -98,7 +106,7 @@ def chart(table: str):
     query = ReportQuery().load(query_arguments(request.args))
     answer = services.report_answer(g.actor, table, query["by"], query["year"], shown_as="chart")
     measure = "median_days_to_referral" if table == "timeliness" else "count"
-    title = TITLES[table] + (f", {query['year']}" if query["year"] else "")
+    title = gettext(TITLES[table]) + (f", {query['year']}" if query["year"] else "")
     response = Response(charts.bar_chart(answer, title, measure), mimetype="image/svg+xml")
     response.headers["Content-Security-Policy"] = SVG_POLICY
     return response
