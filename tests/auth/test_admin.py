@@ -230,7 +230,7 @@ def test_the_account_list_shows_each_accounts_state(app, admin, user_factory):
     page = admin.client.get("/admin/users").get_data(as_text=True)
     rows = re.findall(r"<tr>(.*?)</tr>", page, re.S)
     cells = [re.findall(r"<td>(.*?)</td>", row, re.S) for row in rows[1:]]
-    auditor = next(row for row in cells if row[2] == "auditor")
+    auditor = next(row for row in cells if row[2] == "Auditor")
     assert auditor[3:8] == ["none", "yes", "no", "no", "never"]
     me = next(row for row in cells if admin.email in row[0])
     assert me[5] == "yes" and me[7].endswith("UTC")
