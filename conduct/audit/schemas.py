@@ -20,6 +20,8 @@ from marshmallow import (
     validates_schema,
 )
 
+from conduct.core.i18n import N_
+
 from .events import OUTCOMES
 
 REFERENCE = re.compile(r"^[A-Z]{2,16}-\d{4}-\d{4,6}$")
@@ -37,7 +39,7 @@ class Moment(fields.Field):
     ``until=2026-11-28`` includes the whole of the 28th. A datetime bound is inclusive.
     """
 
-    default_error_messages = {"invalid": "give an ISO date (2026-11-28) or datetime (UTC)"}
+    default_error_messages = {"invalid": N_("give an ISO date (2026-11-28) or datetime (UTC)")}
 
     def __init__(self, *, end_of_day: bool = False, **kwargs):
         super().__init__(**kwargs)
@@ -60,8 +62,8 @@ class Moment(fields.Field):
         return moment + timedelta(microseconds=1) if self.end_of_day else moment
 
 
-CASE_HELP = "give a case reference (MINUSCA-2026-0007) or a case id"
-ACTION_HELP = "give an action name such as case.read, or a prefix such as case."
+CASE_HELP = N_("give a case reference (MINUSCA-2026-0007) or a case id")
+ACTION_HELP = N_("give an action name such as case.read, or a prefix such as case.")
 
 
 def _is_case(value: str) -> bool:
@@ -94,7 +96,7 @@ class _Query(Schema):
     def _since_before_until(self, data, **kwargs):
         since, until = data.get("since"), data.get("until")
         if since is not None and until is not None and since >= until:
-            raise ValidationError("must be after since", "until")
+            raise ValidationError(N_("must be after since"), "until")
 
 
 class EventQuery(_Query):
@@ -112,7 +114,7 @@ class EventQuery(_Query):
     since = Moment()
     until = Moment(end_of_day=True)
     cursor = fields.String(
-        validate=validate.Regexp(CURSOR, error="give back the next_cursor of the page before")
+        validate=validate.Regexp(CURSOR, error=N_("give back the next_cursor of the page before"))
     )
     per_page = fields.Integer(load_default=50, validate=validate.Range(min=1, max=500))
 
@@ -130,14 +132,16 @@ class CaseLookupQuery(_Query):
 
     reference = fields.String(
         required=True,
-        validate=validate.Regexp(REFERENCE, error="give a case reference like MINUSCA-2026-0007"),
+        validate=validate.Regexp(
+            REFERENCE, error=N_("give a case reference like MINUSCA-2026-0007")
+        ),
     )
 
 
 def check_reference(reference: str) -> str:
     """A case reference from a URL path, or a 400 naming ``reference``."""
     if not REFERENCE.match(reference or ""):
-        raise ValidationError({"reference": ["give a case reference like MINUSCA-2026-0007"]})
+        raise ValidationError({"reference": [N_("give a case reference like MINUSCA-2026-0007")]})
     return reference
 
 

@@ -12,6 +12,7 @@ from datetime import date
 from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
 
 from conduct import codes
+from conduct.core.i18n import N_
 
 from .deadlines import KINDS as DEADLINE_KINDS
 from .workflow import MAX_REASON_LENGTH
@@ -201,7 +202,9 @@ class CaseFieldsSchema(Schema):
         is_sea = kind in codes.SEA_ALLEGATION_TYPES
         if is_sea != (category != "other_misconduct"):
             # No value in the message: the CSV import prints these messages.
-            raise ValidationError("not an allegation type of the category given", "allegation_type")
+            raise ValidationError(
+                N_("not an allegation type of the category given"), "allegation_type"
+            )
 
 
 class CaseCreateSchema(CaseFieldsSchema):
@@ -211,7 +214,7 @@ class CaseCreateSchema(CaseFieldsSchema):
     @validates("received_on")
     def _not_in_future(self, value, **_):
         if value > date.today():
-            raise ValidationError("cannot be in the future")
+            raise ValidationError(N_("cannot be in the future"))
 
 
 class PersonIn(Schema):
@@ -228,7 +231,7 @@ class PersonIn(Schema):
     age_group = _code(codes.AGE_GROUP, allow_none=True)
     personnel_category = _code(codes.PERSONNEL_CATEGORY, allow_none=True)
     nationality = fields.String(
-        validate=validate.OneOf(codes.COUNTRIES, error="not an ISO 3166 alpha-3 country code"),
+        validate=validate.OneOf(codes.COUNTRIES, error=N_("not an ISO 3166 alpha-3 country code")),
         allow_none=True,
     )
 

@@ -97,8 +97,9 @@ def current_language() -> str:
     return str(locale) if locale is not None else DEFAULT_LANGUAGE
 
 
-# Messages that marshmallow and the schemas write before any request, with their parameters,
-# as patterns: a problem shown on a page is translated through them.
+# Messages written in English only (marshmallow's own, and the statistics services', which
+# also answer the API), with their parameters as patterns: a problem shown on a page is
+# translated through them.
 _PARAMETERS = re.compile(r"\\\{(\w+)\\\}")
 SCHEMA_MESSAGES: tuple[str, ...] = (
     N_("Missing data for required field."),
@@ -123,6 +124,10 @@ SCHEMA_MESSAGES: tuple[str, ...] = (
     N_("Must be greater than or equal to {min}."),
     N_("Must be less than or equal to {max}."),
     N_("Must be greater than or equal to {min} and less than or equal to {max}."),
+    N_("give one or two dimensions of: {known}"),
+    N_("a dimension is given twice"),
+    N_("{table} has only these dimensions: {known}"),
+    N_("no such report table; tables: {tables}"),
 )
 
 

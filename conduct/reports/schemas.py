@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, post_load, pre_load, validate
 
+from conduct.core.i18n import N_
+
 
 class ReportQuery(Schema):
     """``by=mission,year`` or ``by=mission&by=year``; ``year=2025``. Nothing else."""
@@ -25,7 +27,7 @@ class ReportQuery(Schema):
     @post_load
     def _at_most_two(self, data, **_):
         if not data["by"] or len(data["by"]) > 2:
-            raise ValidationError("give one or two dimensions", "by")
+            raise ValidationError(N_("give one or two dimensions"), "by")
         data.setdefault("year", None)
         return data
 
