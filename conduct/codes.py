@@ -248,25 +248,26 @@ ROLES = _codes(
     ("vetting", N_("Vetting officer")),
 )
 
-# Peace operations, current and recent: (code, name, active).
+# Peace operations, current and recent: (code, name, active). The seeded names are also in
+# the catalogs, so pages show them in their language; names added later show as entered.
 MISSIONS: tuple[tuple[str, str, bool], ...] = (
-    ("MINUSCA", "UN Multidimensional Integrated Stabilization Mission in the CAR", True),
-    ("MONUSCO", "UN Organization Stabilization Mission in the DR Congo", True),
-    ("UNMISS", "UN Mission in South Sudan", True),
-    ("UNISFA", "UN Interim Security Force for Abyei", True),
-    ("UNIFIL", "UN Interim Force in Lebanon", True),
-    ("MINURSO", "UN Mission for the Referendum in Western Sahara", True),
-    ("UNFICYP", "UN Peacekeeping Force in Cyprus", True),
-    ("UNDOF", "UN Disengagement Observer Force", True),
-    ("UNMIK", "UN Interim Administration Mission in Kosovo", True),
-    ("UNTSO", "UN Truce Supervision Organization", True),
-    ("UNMOGIP", "UN Military Observer Group in India and Pakistan", True),
-    ("MINUSMA", "UN Multidimensional Integrated Stabilization Mission in Mali", False),
-    ("UNAMID", "African Union-UN Hybrid Operation in Darfur", False),
-    ("UNITAMS", "UN Integrated Transition Assistance Mission in Sudan", False),
-    ("MINUSTAH", "UN Stabilization Mission in Haiti", False),
-    ("UNMIL", "UN Mission in Liberia", False),
-    ("MINUJUSTH", "UN Mission for Justice Support in Haiti", False),
+    ("MINUSCA", N_("UN Multidimensional Integrated Stabilization Mission in the CAR"), True),
+    ("MONUSCO", N_("UN Organization Stabilization Mission in the DR Congo"), True),
+    ("UNMISS", N_("UN Mission in South Sudan"), True),
+    ("UNISFA", N_("UN Interim Security Force for Abyei"), True),
+    ("UNIFIL", N_("UN Interim Force in Lebanon"), True),
+    ("MINURSO", N_("UN Mission for the Referendum in Western Sahara"), True),
+    ("UNFICYP", N_("UN Peacekeeping Force in Cyprus"), True),
+    ("UNDOF", N_("UN Disengagement Observer Force"), True),
+    ("UNMIK", N_("UN Interim Administration Mission in Kosovo"), True),
+    ("UNTSO", N_("UN Truce Supervision Organization"), True),
+    ("UNMOGIP", N_("UN Military Observer Group in India and Pakistan"), True),
+    ("MINUSMA", N_("UN Multidimensional Integrated Stabilization Mission in Mali"), False),
+    ("UNAMID", N_("African Union-UN Hybrid Operation in Darfur"), False),
+    ("UNITAMS", N_("UN Integrated Transition Assistance Mission in Sudan"), False),
+    ("MINUSTAH", N_("UN Stabilization Mission in Haiti"), False),
+    ("UNMIL", N_("UN Mission in Liberia"), False),
+    ("MINUJUSTH", N_("UN Mission for Justice Support in Haiti"), False),
 )
 
 # ISO 3166-1 alpha-3 codes, for the nationality of uniformed personnel.

@@ -9,6 +9,7 @@ import time
 
 import pyotp
 import segno
+from flask_babel import gettext
 
 ISSUER = "Conduct"
 STEP_SECONDS = 30
@@ -29,7 +30,8 @@ def provisioning_uri(secret: str, email: str) -> str:
 
 def qr_svg(uri: str) -> str:
     """The provisioning URI as an inline SVG QR code, made on the server."""
-    return segno.make(uri, error="m").svg_inline(scale=4, border=2, title="Second factor QR")
+    title = gettext("Second factor QR")
+    return segno.make(uri, error="m").svg_inline(scale=4, border=2, title=title)
 
 
 def current_step(now: float | None = None) -> int:

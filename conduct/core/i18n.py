@@ -215,7 +215,12 @@ def init_app(app: Flask) -> None:
 
     ConductBabel(app, locale_selector=select_locale)
     app.jinja_env.filters.update(
-        day=day, moment=moment, country=country, label=code_label, problem=translate_problem
+        day=day,
+        moment=moment,
+        country=country,
+        label=code_label,
+        problem=translate_problem,
+        translated=gettext,
     )
     app.jinja_env.globals.update(
         codes=codes, languages=LANGUAGES, current_language=current_language

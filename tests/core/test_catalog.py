@@ -28,8 +28,9 @@ def read_catalog(path: Path):
 
 
 def msgids(catalog) -> set:
+    """(context, msgid) of every message; a plural msgid as a tuple."""
     return {
-        tuple(message.id) if isinstance(message.id, list) else message.id
+        (message.context, tuple(message.id) if isinstance(message.id, list) else message.id)
         for message in catalog
         if message.id
     }
@@ -75,9 +76,9 @@ def test_the_catalog_holds_exactly_the_marked_strings(french, extracted):
 
 
 def test_every_code_label_is_in_the_catalog(french):
-    labels = {
-        label for code_list in (*codes.ALL_LISTS, codes.ROLES) for label in code_list.values()
-    }
+    lists = (*codes.ALL_LISTS, codes.ROLES)
+    labels = {(None, label) for code_list in lists for label in code_list.values()}
+    labels |= {(None, name) for _code, name, _active in codes.MISSIONS}
     assert labels - msgids(french) == set()
 
 

@@ -150,12 +150,13 @@ def test_form_labels_choices_and_problems_in_french(app, team):
     )
     token = TOKEN.search(form).group(1)
     answer = team.client.post(
-        "/cases/new", data={
+        "/cases/new",
+        data={
             "csrf_token": token,
             "mission": "MINUSCA",
             "received_on": "2099-01-01",
             "incident_date": "soon",
-        }
+        },
     )
     page = text(answer)
     assert answer.status_code == 400
