@@ -30,13 +30,13 @@ def test_a_newcomer_logs_in_and_enrols_the_second_factor(app, served, browser_pa
     assert page.url.startswith(served + "/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
 
     assert "/login/enroll" in page.url, _seen(page)
     assert page.locator(".qr svg").count() == 1
     typed_key = page.inner_text("code.secret").replace(" ", "")
     page.fill("input[name=code]", pyotp.TOTP(typed_key).now())
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
 
     codes = page.locator("ol.codes code").all_inner_texts()
     assert len(codes) == 10, _seen(page)
@@ -57,5 +57,25 @@ def test_a_wrong_password_shows_one_generic_message(app, served, browser_page):
     page.goto(served + "/login")
     page.fill("input[name=email]", email)
     page.fill("input[name=password]", "not the password at all")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     assert "was not accepted" in page.inner_text("[role=alert]")
+
+
+def test_the_login_page_switches_to_french_and_the_choice_stays(app, served, browser_page):
+    page, _problems = browser_page
+    with app.app_context(), unit_of_work():
+        email = make_user(("officer",), ("MINUSCA",)).email
+
+    page.goto(served + "/login")
+    assert page.inner_text("h1") == "Log in"
+    page.click("header button:text('Français')")
+    assert page.inner_text("h1") == "Se connecter", _seen(page)
+    assert page.get_attribute("html", "lang") == "fr"
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", "not the password at all")
+    page.click("main button[type=submit]")
+    assert page.inner_text("[role=alert]").startswith("Échec de la connexion"), _seen(page)
+    page.goto(served + "/login")
+    assert page.inner_text("h1") == "Se connecter"
+    page.click("header button:text('English')")
+    assert page.inner_text("h1") == "Log in"
