@@ -14,6 +14,8 @@ from flask_babel import gettext
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
+from conduct.core.i18n import DEFAULT_LANGUAGE, current_language
+
 MIN_LENGTH = 12
 MIN_SCORE = 3
 _COMMON = frozenset(FREQUENCY_LISTS["passwords"])
@@ -76,4 +78,7 @@ def check_password_policy(password: str, email: str = "", display_name: str = ""
     result = zxcvbn(password[:100], user_inputs=[email, local_part, display_name, "conduct"])
     if result["score"] < MIN_SCORE:
         hint = result["feedback"].get("warning") or "add more unusual words"
+        if current_language() != DEFAULT_LANGUAGE:
+            # zxcvbn's warnings are English only: other languages get the general advice.
+            hint = gettext("add more unusual words")
         raise PasswordPolicyError(gettext("too easy to guess: %(hint)s", hint=hint).rstrip("."))

@@ -13,7 +13,7 @@ from conduct.auth.models import User
 from conduct.core.db import db, unit_of_work
 from conduct.core.i18n import COOKIE_NAME
 from tests.cases.pages import TOKEN, make_team, text
-from tests.factories import make_case
+from tests.factories import PASSWORD, make_case
 
 
 def set_locale(app, user_id, locale):
@@ -163,6 +163,16 @@ def test_form_labels_choices_and_problems_in_french(app, team):
     assert "Rien n’a été enregistré. Veuillez corriger :" in page
     assert "Reçue le : ne peut pas être dans le futur" in page
     assert "Date des faits : Le texte ne correspond pas au format attendu." in page
+
+
+def test_password_advice_in_french(app, team):
+    set_locale(app, team.id, "fr")
+    token = TOKEN.search(text(team.client.get("/account/password"))).group(1)
+    form = {"csrf_token": token, "current_password": PASSWORD, "confirm": "aaaaaaaaaaaa"}
+    page = text(
+        team.client.post("/account/password", data={**form, "new_password": "aaaaaaaaaaaa"})
+    )
+    assert "trop facile à deviner : ajoutez des mots plus inhabituels" in page
 
 
 def test_flash_messages_in_french(app, team):
