@@ -2,6 +2,7 @@
 
 from conduct.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf
 from conduct.auth.models import RecoveryCode, User, UserMission, UserRole, WebSession
+from conduct.cases.generation import StatisticsGeneration
 from conduct.cases.models import (
     Attachment,
     Case,
@@ -37,6 +38,7 @@ __all__ = [
     "Person",
     "ReferenceCounter",
     "Referral",
+    "StatisticsGeneration",
     "StatusChange",
     "User",
     "UserMission",

@@ -3,10 +3,11 @@
 Computing a table reads and opens every row it needs (see :mod:`.facts`), counts every cell a
 user could ask for and decides suppression for all of them at once (:mod:`.disclosure`). The
 result is kept in an in-process cache holding *published* cells only (suppressed ones are
-already blanked), keyed by a fingerprint of the data: the number of rows and the latest
-``updated_at`` of cases and of every child table that feeds a table, read from plain columns in
-one query. A change made by any application process changes the fingerprint, so the next
-request computes afresh. Timeliness is also keyed by today's date (overdue changes with it).
+already blanked), keyed by the statistics generation (:mod:`conduct.cases.generation`): a
+counter row that every commit changing a row with coded facts, or shredding a case, raises in
+its own transaction. Reading it is one primary-key look-up; a change committed by any
+application process moves it on, so the next request computes afresh. Timeliness is also
+keyed by today's date (overdue changes with it).
 
 Every answer, computed or cached, writes a ``report.view`` or ``report.export`` audit event
 naming the table and the dimensions asked for (never a count).
@@ -24,11 +25,10 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
-from sqlalchemy import func, select
 
 from conduct.audit import record
 from conduct.cases.deadlines import DeadlineRules
-from conduct.cases.models import Case, Finding, Person, Referral, StatusChange
+from conduct.cases.generation import statistics_generation
 from conduct.core.db import db
 from conduct.core.errors import NotFound, ValidationFailed
 
@@ -44,7 +44,6 @@ from .tables import (
 )
 
 HIDDEN = -1
-_WATCHED = (Case, Person, Referral, Finding, StatusChange)
 
 
 @dataclass
@@ -72,36 +71,20 @@ def clear_cache() -> None:
         _cache.entries.clear()
 
 
-def _fingerprint_query():
-    parts = []
-    for model in _WATCHED:
-        parts += [
-            select(func.count()).select_from(model).scalar_subquery(),
-            select(func.max(model.updated_at)).scalar_subquery(),
-        ]
-    return select(*parts)
-
-
-_FINGERPRINT = _fingerprint_query()
-
-
-def data_fingerprint() -> tuple:
-    """Row counts and latest change of every table statistics read: plain columns only."""
-    return tuple(db.session.execute(_FINGERPRINT).one())
-
-
 def computed_table(name: str, threshold: int, today: date | None = None) -> ComputedTable:
     """The table, from the cache when the data has not changed since it was computed."""
     # The database too: tests and tools run several applications in one process.
     key = (str(db.engine.url), name, threshold, today if name == TIMELINESS.name else None)
-    fingerprint = data_fingerprint()
+    # Read before any row: a table computed from newer rows is then only recomputed again.
+    generation = statistics_generation()
     with _cache.lock:
         hit = _cache.entries.get(key)
-    if hit is not None and hit[0] == fingerprint:
+    if hit is not None and generation is not None and hit[0] == generation:
         return hit[1]
     table = _compute(name, threshold, today)
-    with _cache.lock:
-        _cache.entries[key] = (fingerprint, table)
+    if generation is not None:
+        with _cache.lock:
+            _cache.entries[key] = (generation, table)
     return table
 
 

@@ -1,0 +1,114 @@
+"""The statistics generation: a counter that moves on with every committed change to the rows
+statistics are computed from.
+
+Computed report tables are kept per generation (``conduct.reports.services``): reading the
+counter is one primary-key look-up, so a cached answer costs that, the cut and its audit
+event. The counter must move on with *every* such change, whichever process makes it, so it
+is a row in the database, raised in the writer's own transaction:
+
+- after each flush, a session that inserted, changed or deleted a row with coded facts (any
+  model with ``__coded__``: cases, persons, referrals, status changes, measures, findings,
+  claims) or a data key (shredding) is marked; so is one that ran an INSERT, UPDATE or
+  DELETE statement on one of those tables (bulk statements, shredding's);
+- just before a marked session commits, ``UPDATE statistics_generation SET value = value +
+  1`` runs in its transaction. The database serialises concurrent writers on that row (each
+  adds one to the value the previous one committed), and the lock is taken last and held only
+  until the commit, so no writer waits on it for long and no lock order can deadlock on it.
+
+A reader takes the generation *before* reading any row: a table computed from data newer than
+its generation is merely recomputed once more, never served in place of newer data. A
+transaction that changed such rows itself reads its own uncommitted changes, so it gets no
+generation (:func:`statistics_generation` returns None) and must not use or fill a cache.
+Changes made outside the ORM session (raw connections) are not seen: none of the service's
+writes are.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+from sqlalchemy import DDL, BigInteger, event, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from conduct.core.db import db
+from conduct.crypto.models import DataKey
+
+_ROW = 1
+_CHANGED = "conduct_statistics_changed"
+
+
+class StatisticsGeneration(db.Model):
+    """One row: how many committed transactions changed what statistics read."""
+
+    __tablename__ = "statistics_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+# Tables made from the models start with the row (the migration inserts it too).
+event.listen(
+    StatisticsGeneration.__table__,
+    "after_create",
+    DDL("INSERT INTO statistics_generation (id, value) VALUES (1, 0)"),
+)
+
+_RAISE = (
+    update(StatisticsGeneration)
+    .where(StatisticsGeneration.id == _ROW)
+    .values(value=StatisticsGeneration.value + 1)
+)
+_READ = select(StatisticsGeneration.value).where(StatisticsGeneration.id == _ROW)
+
+
+def statistics_generation() -> int | None:
+    """The committed generation this transaction reads, or None when the transaction itself
+    changed rows statistics read (its view is its own: nothing cached fits it)."""
+    value = db.session.scalar(_READ)  # flushes pending changes first, which marks the session
+    return None if db.session.info.get(_CHANGED) else value
+
+
+def feeds_statistics(model: type) -> bool:
+    """Does a change to rows of ``model`` change what statistics read?"""
+    return model is DataKey or bool(getattr(model, "__coded__", None))
+
+
+def _watched_tables() -> frozenset[str]:
+    return frozenset(
+        mapper.local_table.name
+        for mapper in db.Model.registry.mappers
+        if feeds_statistics(mapper.class_)
+    )
+
+
+@event.listens_for(Session, "after_flush")
+def _mark_flushed_changes(session: Session, _context) -> None:
+    # new, dirty and deleted still hold what this flush wrote.
+    changed = chain(
+        session.new, session.deleted, (o for o in session.dirty if session.is_modified(o))
+    )
+    if any(feeds_statistics(type(obj)) for obj in changed):
+        session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _mark_statements(state) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is not None and table.name in _watched_tables():
+        state.session.info[_CHANGED] = True
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_generation(session: Session) -> None:
+    session.flush()  # the commit flushes after this hook: mark what is still pending now
+    if session.info.pop(_CHANGED, False):
+        session.execute(_RAISE)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_mark(session: Session, transaction) -> None:
+    # A rolled-back transaction changed nothing; a savepoint's end leaves the mark in place.
+    if transaction.parent is None:
+        session.info.pop(_CHANGED, None)
