@@ -6,23 +6,25 @@ else: no case data key is unwrapped and no identifying column is selected. Docum
 canonical JSON, so equal facts give equal bytes: each distinct document is decoded once
 (incident dates, the one fact that varies a lot, are cut out first, since no table uses them).
 
-Rows are read as plain tuples with ids as the driver gives them (hex text on SQLite, UUIDs
-from psycopg): statistics read every row and build no ORM object.
+Rows are read as the database driver gives them (:func:`conduct.core.db.driver_rows`: plain
+tuples, no type processing, binary format on PostgreSQL): statistics read every row and build
+no ORM object. Ids stay as the driver gives them (hex text on SQLite, UUIDs from psycopg) where
+they only join rows; the binding a sealed cell is opened with (row id and case id) is made by
+the database, as bytes on PostgreSQL and as hex text on SQLite.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 
 from conduct import codes
 from conduct.cases.models import Case, Finding, Person, Referral, StatusChange
-from conduct.core.db import db
+from conduct.core.db import db, driver_rows
 from conduct.crypto import current_vault
 from conduct.crypto.columns import decode_coded_document, open_coded_documents
 
@@ -34,15 +36,32 @@ def raw(column):
     return type_coerce(column, String())
 
 
-def id_bytes(value) -> bytes:
-    if isinstance(value, uuid.UUID):
-        return value.bytes
-    return bytes.fromhex(value.replace("-", ""))
+def _is_postgresql() -> bool:
+    return db.session.get_bind().dialect.name == "postgresql"
 
 
-def open_documents(table: str, rows: Iterable, id_at: int = 0, case_at: int = 1) -> Iterator:
-    """The coded document of each row (ids at ``id_at`` and ``case_at``, token last)."""
-    cells = ((id_bytes(row[id_at]) + id_bytes(row[case_at]), row[-1]) for row in rows)
+def binding(row_id, case_id):
+    """The binding of a row's sealed cells (its id, then its case's id) as one column: bytes
+    on PostgreSQL, 32 + 32 hex digits on SQLite (see :func:`binding_bytes`)."""
+    if _is_postgresql():
+        return func.uuid_send(row_id).op("||", return_type=String())(func.uuid_send(case_id))
+    return raw(row_id).op("||", return_type=String())(raw(case_id))
+
+
+def binding_bytes() -> Callable[[Any], bytes]:
+    """Turns a :func:`binding` column into bytes, on this database."""
+    return bytes if _is_postgresql() else bytes.fromhex
+
+
+def as_date(value) -> date | None:
+    """A date column read raw: a date from psycopg, ISO text from SQLite."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def open_documents(table: str, rows: Iterable) -> Iterator:
+    """The coded document of each row (its :func:`binding` next to last, its token last)."""
+    to_bytes = binding_bytes()
+    cells = [(to_bytes(row[-2]), row[-1]) for row in rows]
     return open_coded_documents(current_vault(), table, cells)
 
 
@@ -105,10 +124,14 @@ def quarter_of(day: date) -> int:
 
 
 class CaseFrame:
-    """Every case's plain mission and receipt date, indexed by the case's raw id."""
+    """Every case's plain mission and receipt date, indexed by the case's raw id.
+
+    ``rows`` are ``(raw id, mission, received_on[, binding, coded token])``, received_on as a
+    date."""
 
     def __init__(self, rows: list):
-        self.rows = rows
+        self.rows = [(row[0], row[1], as_date(row[2]), *row[3:]) for row in rows]
+        rows = self.rows
         self.index = {row[0]: position for position, row in enumerate(rows)}
         self.missions = mission_domain({row[1] for row in rows})
         self.years = year_domain({row[2].year for row in rows})
@@ -120,14 +143,20 @@ class CaseFrame:
 def read_cases(with_facts: bool) -> CaseFrame:
     columns = [raw(Case.id), Case.mission_code, Case.received_on]
     if with_facts:
-        columns.append(Case.coded_sealed)
-    return CaseFrame(db.session.execute(select(*columns)).all())
+        columns += [binding(Case.id, Case.id), Case.coded_sealed]
+    return CaseFrame(driver_rows(select(*columns)))
 
 
 def read_persons() -> list:
-    return db.session.execute(
-        select(raw(Person.id), raw(Person.case_id), Person.coded_sealed)
-    ).all()
+    """``(raw id, raw case id, binding, coded token)`` of every person."""
+    return driver_rows(
+        select(
+            raw(Person.id),
+            raw(Person.case_id),
+            binding(Person.id, Person.case_id),
+            Person.coded_sealed,
+        )
+    )
 
 
 # --- Populations -------------------------------------------------------------------------------
@@ -153,7 +182,7 @@ def allegations_population() -> Population:
         _CASE_FACTS, lambda found: tuple(at(v) for at, v in zip(positions, found, strict=True))
     )
     facts = np.array(
-        [decode(document) for document in open_documents("cases", cases.rows, 0, 0)],
+        [decode(document) for document in open_documents("cases", cases.rows)],
         dtype=np.int64,
     ).reshape(len(cases.rows), len(_CASE_FACTS))
     coded = {
@@ -261,53 +290,72 @@ def subjects_population() -> Population:
 
 def _latest_findings(subject_ids: set) -> dict[Any, tuple[str | None, tuple[str, ...]]]:
     """Per subject (raw id): the finding decided last, and its actions."""
-    rows = db.session.execute(
+    rows = driver_rows(
         select(
-            raw(Finding.id),
-            raw(Finding.case_id),
             raw(Finding.person_id),
             Finding.decided_on,
+            binding(Finding.id, Finding.case_id),
             Finding.coded_sealed,
         )
-    ).all()
+    )
     decode = FactDecoder(("finding", "actions"))
     latest: dict[Any, tuple] = {}
     for row, document in zip(rows, open_documents("findings", rows), strict=True):
-        person = row[2]
+        person = row[0]
         if person not in subject_ids:
             continue
         finding, actions = decode(document)
-        when = row[3] or date.min
+        when = as_date(row[1]) or date.min
         if person not in latest or when >= latest[person][0]:
             latest[person] = (when, finding, tuple(actions or ()))
     return {person: (finding, actions) for person, (_, finding, actions) in latest.items()}
 
 
 def read_referrals() -> list:
-    return db.session.execute(
+    """``(raw case id, referred_on, acknowledged_on, binding, coded token)`` of every
+    referral, dates as dates."""
+    rows = driver_rows(
         select(
-            raw(Referral.id),
             raw(Referral.case_id),
             Referral.referred_on,
             Referral.acknowledged_on,
+            binding(Referral.id, Referral.case_id),
             Referral.coded_sealed,
         )
-    ).all()
+    )
+    return [(row[0], as_date(row[1]), as_date(row[2]), row[3], row[4]) for row in rows]
 
 
 def read_status_changes(case_ids: set) -> list:
-    """Status changes of the given cases (raw ids); rows of other cases are not opened."""
-    rows = db.session.execute(
-        select(
-            raw(StatusChange.id),
-            raw(StatusChange.case_id),
-            StatusChange.at,
-            StatusChange.coded_sealed,
+    """``(raw case id, at, binding, coded token)`` of the status changes of the given cases
+    (raw ids), ``at`` as an aware datetime; rows of other cases are not read."""
+    # The ids as given: text against SQLite's hex column, UUIDs against PostgreSQL's.
+    key = StatusChange.case_id if _is_postgresql() else raw(StatusChange.case_id)
+    wanted = sorted(case_ids)
+    rows = []
+    for start in range(0, len(wanted), _CHUNK):
+        rows += driver_rows(
+            select(
+                raw(StatusChange.case_id),
+                StatusChange.at,
+                binding(StatusChange.id, StatusChange.case_id),
+                StatusChange.coded_sealed,
+            ).where(key.in_(wanted[start : start + _CHUNK]))
         )
-    ).all()
-    return [row for row in rows if row[1] in case_ids]
+    return [(row[0], as_utc_datetime(row[1]), row[2], row[3]) for row in rows]
+
+
+_CHUNK = 500  # ids per IN list, well inside every database's limit on parameters
+
+
+def as_utc_datetime(value) -> datetime:
+    """A moment read raw: aware from psycopg, ISO text in UTC from SQLite."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def read_finding_dates() -> list:
     """(case raw id, decided_on) of every finding: plain columns, nothing opened."""
-    return db.session.execute(select(raw(Finding.case_id), Finding.decided_on)).all()
+    rows = driver_rows(select(raw(Finding.case_id), Finding.decided_on))
+    return [(case_id, as_date(decided_on)) for case_id, decided_on in rows]

@@ -35,7 +35,7 @@ def case_measures(today: date, rules: DeadlineRules):
     (NaN when not there yet), overdue (bool); and the case frame."""
     cases = facts.read_cases(with_facts=True)
     decode = facts.FactDecoder(("status",))
-    statuses = [decode(d)[0] for d in facts.open_documents("cases", cases.rows, 0, 0)]
+    statuses = [decode(d)[0] for d in facts.open_documents("cases", cases.rows)]
     referrals = _referrals_by_case()
     waiting = {
         row[0]
@@ -78,9 +78,9 @@ def _referrals_by_case() -> dict:
     grouped = defaultdict(list)
     for row, document in zip(rows, facts.open_documents("referrals", rows), strict=True):
         entity, purpose = decode(document)
-        grouped[row[1]].append(
+        grouped[row[0]].append(
             SimpleNamespace(
-                entity=entity, purpose=purpose, referred_on=row[2], acknowledged_on=row[3]
+                entity=entity, purpose=purpose, referred_on=row[1], acknowledged_on=row[2]
             )
         )
     return grouped
@@ -94,7 +94,7 @@ def _history_of(case_ids: set) -> dict:
     decode = facts.FactDecoder(("to_status",))
     grouped = defaultdict(list)
     for row, document in zip(rows, facts.open_documents("status_changes", rows), strict=True):
-        grouped[row[1]].append(SimpleNamespace(to_status=decode(document)[0], at=row[2]))
+        grouped[row[0]].append(SimpleNamespace(to_status=decode(document)[0], at=row[1]))
     return grouped
 
 
