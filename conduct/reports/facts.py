@@ -26,7 +26,8 @@ from conduct import codes
 from conduct.cases.models import Case, Finding, Person, Referral, StatusChange
 from conduct.core.db import db, driver_rows
 from conduct.crypto import current_vault
-from conduct.crypto.columns import decode_coded_document, open_coded_documents
+from conduct.crypto.columns import decode_coded_document, open_padded_coded_documents
+from conduct.crypto.envelope import unpad
 
 from .tables import ALLEGATIONS, SUBJECTS, VICTIMS, Population, encode
 
@@ -58,30 +59,48 @@ def as_date(value) -> date | None:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def open_documents(table: str, rows: Iterable) -> Iterator:
-    """The coded document of each row (its :func:`binding` next to last, its token last)."""
+def open_documents(table: str, rows: Iterable) -> Iterator[bytes]:
+    """The coded document of each row (its :func:`binding` next to last, its token last),
+    padding left on: :class:`FactDecoder` removes it from the distinct ones only."""
     to_bytes = binding_bytes()
     cells = [(to_bytes(row[-2]), row[-1]) for row in rows]
-    return open_coded_documents(current_vault(), table, cells)
+    return open_padded_coded_documents(current_vault(), table, cells)
 
 
 class FactDecoder:
-    """Turns coded documents into tuples of chosen facts, decoding each distinct one once."""
+    """Turns padded coded documents into tuples of chosen facts, decoding each distinct one
+    once (equal facts seal equal documents). Cases' documents vary by incident date, which no
+    table uses: with ``cut_incident_date`` it is cut out before documents are compared."""
 
-    def __init__(self, names: tuple[str, ...], convert: Callable[[tuple], Any] | None = None):
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        convert: Callable[[tuple], Any] | None = None,
+        *,
+        cut_incident_date: bool = False,
+    ):
         self.names = names
         self.convert = convert
+        self.cut_incident_date = cut_incident_date
         self._seen: dict[bytes, Any] = {}
 
-    def __call__(self, document: bytes):
-        document = _without_incident_date(document)
-        found = self._seen.get(document)
-        if found is None:
-            facts = decode_coded_document(document)
-            found = tuple(facts.get(name) for name in self.names)
-            if self.convert is not None:
-                found = self.convert(found)
-            self._seen[document] = found
+    def of_rows(self, table: str, rows: list) -> list:
+        """The facts of each row of ``table`` (see :func:`open_documents`), in order."""
+        return self.decode_all(open_documents(table, rows))
+
+    def decode_all(self, documents: Iterable[bytes]) -> list:
+        """The facts of each document, in order."""
+        if self.cut_incident_date:
+            documents = map(_without_incident_date, documents)
+        known, decode = self._seen.get, self._decode
+        return [known(document) or decode(document) for document in documents]
+
+    def _decode(self, document: bytes) -> tuple:
+        facts = decode_coded_document(unpad(document))
+        found = tuple(facts.get(name) for name in self.names)
+        if self.convert is not None:
+            found = self.convert(found)
+        self._seen[document] = found
         return found
 
 
@@ -116,35 +135,43 @@ def year_domain(years: Iterable[int]) -> tuple[int, ...]:
     return tuple(range(min(years), max(years) + 1)) if years else ()
 
 
-def quarter_of(day: date) -> int:
-    return (day.month - 1) // 3 + 1
-
-
 # --- Cases -------------------------------------------------------------------------------------
 
 
 class CaseFrame:
     """Every case's plain mission and receipt date, indexed by the case's raw id.
 
-    ``rows`` are ``(raw id, mission, received_on[, binding, coded token])``, received_on as a
-    date."""
+    ``rows`` are ``(raw id, mission, received_on as ISO text[, binding, coded token])``."""
 
     def __init__(self, rows: list):
-        self.rows = [(row[0], row[1], as_date(row[2]), *row[3:]) for row in rows]
-        rows = self.rows
+        self.rows = rows
         self.index = {row[0]: position for position, row in enumerate(rows)}
         self.missions = mission_domain({row[1] for row in rows})
-        self.years = year_domain({row[2].year for row in rows})
-        mission_at, year_at = indexer(self.missions), indexer(self.years)
+        mission_at = indexer(self.missions)
         self.mission = np.fromiter((mission_at(row[1]) for row in rows), np.int64, len(rows))
-        self.year = np.fromiter((year_at(row[2].year) for row in rows), np.int64, len(rows))
+        received = np.array([row[2] for row in rows], dtype="datetime64[D]")
+        years = received.astype("datetime64[Y]").astype(np.int64) + 1970
+        self.years = year_domain(years.tolist())
+        self.year = years - (self.years[0] if len(rows) else 0)
+        # Quarters as indexes 0 to 3.
+        self.quarter = received.astype("datetime64[M]").astype(np.int64) % 12 // 3
+
+    def received_on(self) -> list[date]:
+        return [date.fromisoformat(row[2]) for row in self.rows]
 
 
 def read_cases(with_facts: bool) -> CaseFrame:
-    columns = [raw(Case.id), Case.mission_code, Case.received_on]
+    columns = [raw(Case.id), Case.mission_code, date_text(Case.received_on)]
     if with_facts:
         columns += [binding(Case.id, Case.id), Case.coded_sealed]
     return CaseFrame(driver_rows(select(*columns)))
+
+
+def date_text(column):
+    """A date column as ISO text (what SQLite stores), which numpy parses fast."""
+    if _is_postgresql():
+        return func.to_char(column, "YYYY-MM-DD")
+    return raw(column)
 
 
 def read_persons() -> list:
@@ -179,18 +206,17 @@ def allegations_population() -> Population:
     }
     positions = tuple(indexer(domains[name]) for name in _CASE_FACTS)
     decode = FactDecoder(
-        _CASE_FACTS, lambda found: tuple(at(v) for at, v in zip(positions, found, strict=True))
+        _CASE_FACTS,
+        lambda found: tuple(at(v) for at, v in zip(positions, found, strict=True)),
+        cut_incident_date=True,
     )
-    facts = np.array(
-        [decode(document) for document in open_documents("cases", cases.rows)],
-        dtype=np.int64,
-    ).reshape(len(cases.rows), len(_CASE_FACTS))
+    facts = np.array(decode.of_rows("cases", cases.rows), dtype=np.int64).reshape(
+        len(cases.rows), len(_CASE_FACTS)
+    )
     coded = {
         "mission": cases.mission,
         "year": cases.year,
-        "quarter": np.fromiter(
-            (quarter_of(row[2]) - 1 for row in cases.rows), np.int64, len(cases.rows)
-        ),
+        "quarter": cases.quarter,
     }
     coded.update({name: facts[:, at] for at, name in enumerate(_CASE_FACTS)})
     units, categories = _named_categories(cases, domains["personnel_category"])
@@ -203,8 +229,7 @@ def _named_categories(cases: CaseFrame, domain: tuple) -> tuple[np.ndarray, np.n
     decode = FactDecoder(("role", "personnel_category"))
     persons = read_persons()
     pairs = set()
-    for person, document in zip(persons, open_documents("persons", persons), strict=True):
-        role, category = decode(document)
+    for person, (role, category) in zip(persons, decode.of_rows("persons", persons), strict=True):
         if role == "subject" and category is not None:
             pairs.add((cases.index[person[1]], category_at[category]))
     ordered = sorted(pairs)
@@ -229,8 +254,7 @@ def victims_population() -> Population:
     )
     persons = read_persons()
     chosen = []
-    for person, document in zip(persons, open_documents("persons", persons), strict=True):
-        role, sex, age = decode(document)
+    for person, (role, sex, age) in zip(persons, decode.of_rows("persons", persons), strict=True):
         if role == "victim":
             chosen.append((cases.index[person[1]], sex, age))
     table = np.array(chosen, dtype=np.int64).reshape(len(chosen), 3)
@@ -251,8 +275,9 @@ def subjects_population() -> Population:
     decode = FactDecoder(("role", "personnel_category", "nationality"))
     persons = read_persons()
     subjects = []
-    for person, document in zip(persons, open_documents("persons", persons), strict=True):
-        role, category, nationality = decode(document)
+    for person, (role, category, nationality) in zip(
+        persons, decode.of_rows("persons", persons), strict=True
+    ):
         if role == "subject":
             subjects.append((person[0], cases.index[person[1]], category, nationality))
     findings = _latest_findings({subject[0] for subject in subjects})
@@ -300,11 +325,10 @@ def _latest_findings(subject_ids: set) -> dict[Any, tuple[str | None, tuple[str,
     )
     decode = FactDecoder(("finding", "actions"))
     latest: dict[Any, tuple] = {}
-    for row, document in zip(rows, open_documents("findings", rows), strict=True):
+    for row, (finding, actions) in zip(rows, decode.of_rows("findings", rows), strict=True):
         person = row[0]
         if person not in subject_ids:
             continue
-        finding, actions = decode(document)
         when = as_date(row[1]) or date.min
         if person not in latest or when >= latest[person][0]:
             latest[person] = (when, finding, tuple(actions or ()))

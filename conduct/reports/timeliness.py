@@ -34,8 +34,8 @@ def case_measures(today: date, rules: DeadlineRules):
     """Per case, in the order of :func:`facts.read_cases`: days to referral, days to finding
     (NaN when not there yet), overdue (bool); and the case frame."""
     cases = facts.read_cases(with_facts=True)
-    decode = facts.FactDecoder(("status",))
-    statuses = [decode(d)[0] for d in facts.open_documents("cases", cases.rows)]
+    decode = facts.FactDecoder(("status",), cut_incident_date=True)
+    statuses = [found[0] for found in decode.of_rows("cases", cases.rows)]
     referrals = _referrals_by_case()
     waiting = {
         row[0]
@@ -53,18 +53,19 @@ def case_measures(today: date, rules: DeadlineRules):
     to_referral = np.full(size, np.nan)
     to_finding = np.full(size, np.nan)
     late = np.zeros(size, dtype=bool)
+    received = cases.received_on()
     for position, (row, status) in enumerate(zip(cases.rows, statuses, strict=True)):
         case_referrals = referrals.get(row[0], [])
         investigations = [r.referred_on for r in case_referrals if r.purpose == "investigation"]
         if investigations:
             first = min(investigations)
-            to_referral[position] = (first - row[2]).days
+            to_referral[position] = (first - received[position]).days
             found = first_finding.get(row[0])
             if found is not None:
                 to_finding[position] = (found - first).days
         view = SimpleNamespace(
             status=status,
-            received_on=row[2],
+            received_on=received[position],
             referrals=case_referrals,
             history=history.get(row[0], []),
         )
@@ -76,8 +77,7 @@ def _referrals_by_case() -> dict:
     rows = facts.read_referrals()
     decode = facts.FactDecoder(("entity", "purpose"))
     grouped = defaultdict(list)
-    for row, document in zip(rows, facts.open_documents("referrals", rows), strict=True):
-        entity, purpose = decode(document)
+    for row, (entity, purpose) in zip(rows, decode.of_rows("referrals", rows), strict=True):
         grouped[row[0]].append(
             SimpleNamespace(
                 entity=entity, purpose=purpose, referred_on=row[1], acknowledged_on=row[2]
@@ -93,8 +93,8 @@ def _history_of(case_ids: set) -> dict:
     rows = facts.read_status_changes(case_ids)
     decode = facts.FactDecoder(("to_status",))
     grouped = defaultdict(list)
-    for row, document in zip(rows, facts.open_documents("status_changes", rows), strict=True):
-        grouped[row[0]].append(SimpleNamespace(to_status=decode(document)[0], at=row[1]))
+    for row, (to_status,) in zip(rows, decode.of_rows("status_changes", rows), strict=True):
+        grouped[row[0]].append(SimpleNamespace(to_status=to_status, at=row[1]))
     return grouped
 
 
