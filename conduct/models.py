@@ -2,7 +2,7 @@
 
 from conduct.audit.models import AuditCheckpoint, AuditEvent, AuditLeaf
 from conduct.auth.models import RecoveryCode, User, UserMission, UserRole, WebSession
-from conduct.cases.generation import StatisticsGeneration
+from conduct.cases.generation import StatisticsChange, StatisticsGeneration
 from conduct.cases.models import (
     Attachment,
     Case,
@@ -19,6 +19,7 @@ from conduct.cases.models import (
 )
 from conduct.core.missions import Mission
 from conduct.crypto.models import DataKey
+from conduct.reports.models import StatisticsSnapshot
 
 __all__ = [
     "Attachment",
@@ -38,7 +39,9 @@ __all__ = [
     "Person",
     "ReferenceCounter",
     "Referral",
+    "StatisticsChange",
     "StatisticsGeneration",
+    "StatisticsSnapshot",
     "StatusChange",
     "User",
     "UserMission",

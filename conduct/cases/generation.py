@@ -6,14 +6,18 @@ counter is one primary-key look-up, so a cached answer costs that, the cut and i
 event. The counter must move on with *every* such change, whichever process makes it, so it
 is a row in the database, raised in the writer's own transaction:
 
-- after each flush, a session that inserted, changed or deleted a row with coded facts (any
-  model with ``__coded__``: cases, persons, referrals, status changes, measures, findings,
-  claims) or a data key (shredding) is marked; so is one that ran an INSERT, UPDATE or
-  DELETE statement on one of those tables (bulk statements, shredding's);
-- just before a marked session commits, ``UPDATE statistics_generation SET value = value +
-  1`` runs in its transaction. The database serialises concurrent writers on that row (each
-  adds one to the value the previous one committed), and the lock is taken last and held only
-  until the commit, so no writer waits on it for long and no lock order can deadlock on it.
+- after each flush, a session notes the cases of the rows it inserted, changed or deleted
+  that have coded facts (any model with ``__coded__``: cases, persons, referrals, status
+  changes, measures, findings, claims) or are data keys (shredding); an INSERT, UPDATE or
+  DELETE statement on one of those tables (bulk statements, shredding's) notes
+  :data:`EVERY_CASE`, as it cannot be pinned to cases;
+- just before a session with notes commits, ``UPDATE statistics_generation SET value = value
+  + 1 RETURNING value`` runs in its transaction, and the noted cases are logged in
+  ``statistics_changes`` under the new value (``conduct.reports.snapshots`` reads again only
+  the cases logged after its snapshot). The database serialises concurrent writers on the
+  counter row (each adds one to the value the previous one committed, so generations follow
+  commit order), and the lock is taken last and held only until the commit, so no writer
+  waits on it for long and no lock order can deadlock on it.
 
 A reader takes the generation *before* reading any row: a table computed from data newer than
 its generation is merely recomputed once more, never served in place of newer data. A
@@ -25,9 +29,10 @@ writes are.
 
 from __future__ import annotations
 
+import uuid
 from itertools import chain
 
-from sqlalchemy import DDL, BigInteger, event, select, update
+from sqlalchemy import DDL, BigInteger, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from conduct.core.db import db
@@ -35,6 +40,8 @@ from conduct.crypto.models import DataKey
 
 _ROW = 1
 _CHANGED = "conduct_statistics_changed"
+# Logged for a write that cannot be pinned to cases (a bulk statement): every case changed.
+EVERY_CASE = uuid.UUID(int=0)
 
 
 class StatisticsGeneration(db.Model):
@@ -44,6 +51,16 @@ class StatisticsGeneration(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatisticsChange(db.Model):
+    """A case changed by the commit that raised the generation to ``generation``
+    (:data:`EVERY_CASE`: any case may have changed)."""
+
+    __tablename__ = "statistics_changes"
+
+    generation: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    case_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
 
 
 # Tables made from the models start with the row (the migration inserts it too).
@@ -57,6 +74,7 @@ _RAISE = (
     update(StatisticsGeneration)
     .where(StatisticsGeneration.id == _ROW)
     .values(value=StatisticsGeneration.value + 1)
+    .returning(StatisticsGeneration.value)
 )
 _READ = select(StatisticsGeneration.value).where(StatisticsGeneration.id == _ROW)
 
@@ -81,34 +99,49 @@ def _watched_tables() -> frozenset[str]:
     )
 
 
+def _case_of(obj):
+    case_id = getattr(obj, "case_id", None)
+    return obj.id if case_id is None else case_id
+
+
+def _note(session: Session, cases) -> None:
+    session.info.setdefault(_CHANGED, set()).update(cases)
+
+
 @event.listens_for(Session, "after_flush")
-def _mark_flushed_changes(session: Session, _context) -> None:
+def _note_flushed_changes(session: Session, _context) -> None:
     # new, dirty and deleted still hold what this flush wrote.
     changed = chain(
         session.new, session.deleted, (o for o in session.dirty if session.is_modified(o))
     )
-    if any(feeds_statistics(type(obj)) for obj in changed):
-        session.info[_CHANGED] = True
+    cases = {_case_of(obj) for obj in changed if feeds_statistics(type(obj))}
+    if cases:
+        _note(session, cases)
 
 
 @event.listens_for(Session, "do_orm_execute")
-def _mark_statements(state) -> None:
+def _note_statements(state) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
     if table is not None and table.name in _watched_tables():
-        state.session.info[_CHANGED] = True
+        _note(state.session, (EVERY_CASE,))
 
 
 @event.listens_for(Session, "before_commit")
 def _raise_generation(session: Session) -> None:
-    session.flush()  # the commit flushes after this hook: mark what is still pending now
-    if session.info.pop(_CHANGED, False):
-        session.execute(_RAISE)
+    session.flush()  # the commit flushes after this hook: note what is still pending now
+    cases = session.info.pop(_CHANGED, None)
+    if cases:
+        generation = session.execute(_RAISE).scalar_one()
+        session.execute(
+            insert(StatisticsChange),
+            [{"generation": generation, "case_id": case_id} for case_id in sorted(cases)],
+        )
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_mark(session: Session, transaction) -> None:
-    # A rolled-back transaction changed nothing; a savepoint's end leaves the mark in place.
+def _forget_changes(session: Session, transaction) -> None:
+    # A rolled-back transaction changed nothing; a savepoint's end leaves the notes in place.
     if transaction.parent is None:
         session.info.pop(_CHANGED, None)

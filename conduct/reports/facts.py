@@ -15,21 +15,19 @@ the database, as bytes on PostgreSQL and as hex text on SQLite.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import numpy as np
-from sqlalchemy import String, func, select, type_coerce
+from sqlalchemy import String, Text, cast, func, select, type_coerce
 
 from conduct import codes
-from conduct.cases.models import Case, Finding, Person, Referral, StatusChange
+from conduct.cases.models import Case, Finding, Referral, StatusChange
 from conduct.core.db import db, driver_rows
 from conduct.crypto import current_vault
 from conduct.crypto.columns import decode_coded_document, open_padded_coded_documents
 from conduct.crypto.envelope import unpad
-
-from .tables import ALLEGATIONS, SUBJECTS, VICTIMS, Population, encode
 
 
 def raw(column):
@@ -37,21 +35,21 @@ def raw(column):
     return type_coerce(column, String())
 
 
-def _is_postgresql() -> bool:
+def is_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
 def binding(row_id, case_id):
     """The binding of a row's sealed cells (its id, then its case's id) as one column: bytes
     on PostgreSQL, 32 + 32 hex digits on SQLite (see :func:`binding_bytes`)."""
-    if _is_postgresql():
+    if is_postgresql():
         return func.uuid_send(row_id).op("||", return_type=String())(func.uuid_send(case_id))
     return raw(row_id).op("||", return_type=String())(raw(case_id))
 
 
 def binding_bytes() -> Callable[[Any], bytes]:
     """Turns a :func:`binding` column into bytes, on this database."""
-    return bytes if _is_postgresql() else bytes.fromhex
+    return bytes if is_postgresql() else bytes.fromhex
 
 
 def as_date(value) -> date | None:
@@ -135,238 +133,87 @@ def year_domain(years: Iterable[int]) -> tuple[int, ...]:
     return tuple(range(min(years), max(years) + 1)) if years else ()
 
 
-# --- Cases -------------------------------------------------------------------------------------
+# --- Rows --------------------------------------------------------------------------------------
 
 
-class CaseFrame:
-    """Every case's plain mission and receipt date, indexed by the case's raw id.
-
-    ``rows`` are ``(raw id, mission, received_on as ISO text[, binding, coded token])``."""
-
-    def __init__(self, rows: list):
-        self.rows = rows
-        self.index = {row[0]: position for position, row in enumerate(rows)}
-        self.missions = mission_domain({row[1] for row in rows})
-        mission_at = indexer(self.missions)
-        self.mission = np.fromiter((mission_at(row[1]) for row in rows), np.int64, len(rows))
-        received = np.array([row[2] for row in rows], dtype="datetime64[D]")
-        years = received.astype("datetime64[Y]").astype(np.int64) + 1970
-        self.years = year_domain(years.tolist())
-        self.year = years - (self.years[0] if len(rows) else 0)
-        # Quarters as indexes 0 to 3.
-        self.quarter = received.astype("datetime64[M]").astype(np.int64) % 12 // 3
-
-    def received_on(self) -> list[date]:
-        return [date.fromisoformat(row[2]) for row in self.rows]
-
-
-def read_cases(with_facts: bool) -> CaseFrame:
-    columns = [raw(Case.id), Case.mission_code, date_text(Case.received_on)]
-    if with_facts:
-        columns += [binding(Case.id, Case.id), Case.coded_sealed]
-    return CaseFrame(driver_rows(select(*columns)))
+def case_key(column):
+    """A UUID column as 32 lower-case hex digits on both databases (SQLite stores that):
+    the key rows of one case are grouped by."""
+    if is_postgresql():
+        return func.replace(cast(column, Text), "-", "")
+    return raw(column)
 
 
 def date_text(column):
     """A date column as ISO text (what SQLite stores), which numpy parses fast."""
-    if _is_postgresql():
+    if is_postgresql():
         return func.to_char(column, "YYYY-MM-DD")
     return raw(column)
 
 
-def read_persons() -> list:
-    """``(raw id, raw case id, binding, coded token)`` of every person."""
-    return driver_rows(
+def read_case_rows(cases: list[str] | None, with_facts: bool) -> list:
+    """``(case key, mission, received_on as ISO text[, binding, coded token])`` of every case
+    or of the given ones (see :func:`rows_of_cases`)."""
+    columns = [case_key(Case.id), Case.mission_code, date_text(Case.received_on)]
+    if with_facts:
+        columns += [binding(Case.id, Case.id), Case.coded_sealed]
+    return rows_of_cases(select(*columns), Case.id, cases)
+
+
+def read_referrals(cases: list[str] | None) -> list:
+    """``(case key, referred_on, acknowledged_on, binding, coded token)`` of the cases'
+    referrals, dates as dates."""
+    rows = rows_of_cases(
         select(
-            raw(Person.id),
-            raw(Person.case_id),
-            binding(Person.id, Person.case_id),
-            Person.coded_sealed,
-        )
-    )
-
-
-# --- Populations -------------------------------------------------------------------------------
-
-_CASE_FACTS = ("category", "allegation_type", "status", "source")
-
-
-def allegations_population() -> Population:
-    """Reports: one unit per case; personnel categories from the case's subjects."""
-    cases = read_cases(with_facts=True)
-    domains: dict[str, tuple] = {
-        "mission": cases.missions,
-        "year": cases.years,
-        "quarter": (1, 2, 3, 4),
-        "category": coded_domain(codes.CATEGORY),
-        "allegation_type": coded_domain(codes.ALLEGATION_TYPE),
-        "personnel_category": tuple(codes.PERSONNEL_CATEGORY.codes),
-        "status": coded_domain(codes.STATUS),
-        "source": coded_domain(codes.SOURCE),
-    }
-    positions = tuple(indexer(domains[name]) for name in _CASE_FACTS)
-    decode = FactDecoder(
-        _CASE_FACTS,
-        lambda found: tuple(at(v) for at, v in zip(positions, found, strict=True)),
-        cut_incident_date=True,
-    )
-    facts = np.array(decode.of_rows("cases", cases.rows), dtype=np.int64).reshape(
-        len(cases.rows), len(_CASE_FACTS)
-    )
-    coded = {
-        "mission": cases.mission,
-        "year": cases.year,
-        "quarter": cases.quarter,
-    }
-    coded.update({name: facts[:, at] for at, name in enumerate(_CASE_FACTS)})
-    units, categories = _named_categories(cases, domains["personnel_category"])
-    return Population(ALLEGATIONS, domains, coded, units, categories)
-
-
-def _named_categories(cases: CaseFrame, domain: tuple) -> tuple[np.ndarray, np.ndarray]:
-    """(case, category) pairs, once per personnel category a case's subjects belong to."""
-    category_at = {value: index for index, value in enumerate(domain)}
-    decode = FactDecoder(("role", "personnel_category"))
-    persons = read_persons()
-    pairs = set()
-    for person, (role, category) in zip(persons, decode.of_rows("persons", persons), strict=True):
-        if role == "subject" and category is not None:
-            pairs.add((cases.index[person[1]], category_at[category]))
-    ordered = sorted(pairs)
-    return (
-        np.array([case for case, _ in ordered], dtype=np.int64),
-        np.array([category for _, category in ordered], dtype=np.int64),
-    )
-
-
-def victims_population() -> Population:
-    """Victims: one unit per person with the victim role; mission and year of the case."""
-    cases = read_cases(with_facts=False)
-    domains = {
-        "mission": cases.missions,
-        "year": cases.years,
-        "sex": coded_domain(codes.SEX),
-        "age_group": coded_domain(codes.AGE_GROUP),
-    }
-    sex_at, age_at = indexer(domains["sex"]), indexer(domains["age_group"])
-    decode = FactDecoder(
-        ("role", "sex", "age_group"), lambda found: (found[0], sex_at(found[1]), age_at(found[2]))
-    )
-    persons = read_persons()
-    chosen = []
-    for person, (role, sex, age) in zip(persons, decode.of_rows("persons", persons), strict=True):
-        if role == "victim":
-            chosen.append((cases.index[person[1]], sex, age))
-    table = np.array(chosen, dtype=np.int64).reshape(len(chosen), 3)
-    case_rows = table[:, 0]
-    coded = {
-        "mission": cases.mission[case_rows],
-        "year": cases.year[case_rows],
-        "sex": table[:, 1],
-        "age_group": table[:, 2],
-    }
-    return Population(VICTIMS, domains, coded)
-
-
-def subjects_population() -> Population:
-    """Subjects: one unit per person with the subject role; the latest finding on them and
-    its actions (a subject is counted once per action)."""
-    cases = read_cases(with_facts=False)
-    decode = FactDecoder(("role", "personnel_category", "nationality"))
-    persons = read_persons()
-    subjects = []
-    for person, (role, category, nationality) in zip(
-        persons, decode.of_rows("persons", persons), strict=True
-    ):
-        if role == "subject":
-            subjects.append((person[0], cases.index[person[1]], category, nationality))
-    findings = _latest_findings({subject[0] for subject in subjects})
-    domains = {
-        "mission": cases.missions,
-        "year": cases.years,
-        "personnel_category": coded_domain(codes.PERSONNEL_CATEGORY),
-        "nationality": (*sorted({s[3] for s in subjects if s[3] is not None}), None),
-        "finding": coded_domain(codes.FINDING),
-        "action": tuple(codes.ACTION.codes),
-    }
-    case_rows = np.array([subject[1] for subject in subjects], dtype=np.int64)
-    outcome = [findings.get(subject[0], (None, ())) for subject in subjects]
-    coded = {
-        "mission": cases.mission[case_rows],
-        "year": cases.year[case_rows],
-        "personnel_category": encode([s[2] for s in subjects], domains["personnel_category"]),
-        "nationality": encode([s[3] for s in subjects], domains["nationality"]),
-        "finding": encode([found for found, _ in outcome], domains["finding"]),
-    }
-    action_at = indexer(domains["action"])
-    pairs = [
-        (unit, action_at(action))
-        for unit, (_, actions) in enumerate(outcome)
-        for action in sorted(set(actions))
-    ]
-    return Population(
-        SUBJECTS,
-        domains,
-        coded,
-        np.array([unit for unit, _ in pairs], dtype=np.int64),
-        np.array([action for _, action in pairs], dtype=np.int64),
-    )
-
-
-def _latest_findings(subject_ids: set) -> dict[Any, tuple[str | None, tuple[str, ...]]]:
-    """Per subject (raw id): the finding decided last, and its actions."""
-    rows = driver_rows(
-        select(
-            raw(Finding.person_id),
-            Finding.decided_on,
-            binding(Finding.id, Finding.case_id),
-            Finding.coded_sealed,
-        )
-    )
-    decode = FactDecoder(("finding", "actions"))
-    latest: dict[Any, tuple] = {}
-    for row, (finding, actions) in zip(rows, decode.of_rows("findings", rows), strict=True):
-        person = row[0]
-        if person not in subject_ids:
-            continue
-        when = as_date(row[1]) or date.min
-        if person not in latest or when >= latest[person][0]:
-            latest[person] = (when, finding, tuple(actions or ()))
-    return {person: (finding, actions) for person, (_, finding, actions) in latest.items()}
-
-
-def read_referrals() -> list:
-    """``(raw case id, referred_on, acknowledged_on, binding, coded token)`` of every
-    referral, dates as dates."""
-    rows = driver_rows(
-        select(
-            raw(Referral.case_id),
+            case_key(Referral.case_id),
             Referral.referred_on,
             Referral.acknowledged_on,
             binding(Referral.id, Referral.case_id),
             Referral.coded_sealed,
-        )
+        ),
+        Referral.case_id,
+        cases,
     )
     return [(row[0], as_date(row[1]), as_date(row[2]), row[3], row[4]) for row in rows]
 
 
-def read_status_changes(case_ids: set) -> list:
-    """``(raw case id, at, binding, coded token)`` of the status changes of the given cases
-    (raw ids), ``at`` as an aware datetime; rows of other cases are not read."""
-    # The ids as given: text against SQLite's hex column, UUIDs against PostgreSQL's.
-    key = StatusChange.case_id if _is_postgresql() else raw(StatusChange.case_id)
-    wanted = sorted(case_ids)
+def read_status_changes(cases: list[str]) -> list:
+    """``(case key, at, binding, coded token)`` of the status changes of the given cases,
+    ``at`` as an aware datetime; rows of other cases are not read."""
+    rows = rows_of_cases(
+        select(
+            case_key(StatusChange.case_id),
+            StatusChange.at,
+            binding(StatusChange.id, StatusChange.case_id),
+            StatusChange.coded_sealed,
+        ),
+        StatusChange.case_id,
+        cases,
+    )
+    return [(row[0], as_utc_datetime(row[1]), row[2], row[3]) for row in rows]
+
+
+def read_finding_dates(cases: list[str] | None) -> list:
+    """(case key, decided_on) of the cases' findings: plain columns, nothing opened."""
+    rows = rows_of_cases(
+        select(case_key(Finding.case_id), Finding.decided_on), Finding.case_id, cases
+    )
+    return [(case_id, as_date(decided_on)) for case_id, decided_on in rows]
+
+
+def rows_of_cases(statement, case_column, cases: list | None) -> list:
+    """The driver's rows of ``statement``, of every case (``cases`` None) or of the given
+    ones (ids as 32 hex digits, or UUIDs), read a few hundred cases at a time."""
+    if cases is None:
+        return driver_rows(statement)
+    if is_postgresql():
+        key, wanted = case_column, [uuid.UUID(str(case)) for case in cases]
+    else:
+        key, wanted = raw(case_column), [str(case).replace("-", "") for case in cases]
     rows = []
     for start in range(0, len(wanted), _CHUNK):
-        rows += driver_rows(
-            select(
-                raw(StatusChange.case_id),
-                StatusChange.at,
-                binding(StatusChange.id, StatusChange.case_id),
-                StatusChange.coded_sealed,
-            ).where(key.in_(wanted[start : start + _CHUNK]))
-        )
-    return [(row[0], as_utc_datetime(row[1]), row[2], row[3]) for row in rows]
+        rows += driver_rows(statement.where(key.in_(wanted[start : start + _CHUNK])))
+    return rows
 
 
 _CHUNK = 500  # ids per IN list, well inside every database's limit on parameters
@@ -377,9 +224,3 @@ def as_utc_datetime(value) -> datetime:
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def read_finding_dates() -> list:
-    """(case raw id, decided_on) of every finding: plain columns, nothing opened."""
-    rows = driver_rows(select(raw(Finding.case_id), Finding.decided_on))
-    return [(case_id, as_date(decided_on)) for case_id, decided_on in rows]

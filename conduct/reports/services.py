@@ -27,12 +27,11 @@ import numpy as np
 from flask import current_app
 
 from conduct.audit import record
-from conduct.cases.deadlines import DeadlineRules
 from conduct.cases.generation import statistics_generation
 from conduct.core.db import db
 from conduct.core.errors import NotFound, ValidationFailed
 
-from . import disclosure, facts, timeliness
+from . import disclosure, snapshots, timeliness, units
 from .tables import (
     ALLEGATIONS,
     TABLES,
@@ -81,39 +80,37 @@ def computed_table(name: str, threshold: int, today: date | None = None) -> Comp
         hit = _cache.entries.get(key)
     if hit is not None and generation is not None and hit[0] == generation:
         return hit[1]
-    table = _compute(name, threshold, today)
+    table = _compute(name, threshold, today, generation)
     if generation is not None:
         with _cache.lock:
             _cache.entries[key] = (generation, table)
     return table
 
 
-_POPULATIONS = {
-    "allegations": facts.allegations_population,
-    "victims": facts.victims_population,
-    "subjects": facts.subjects_population,
-}
-
-
-def _compute(name: str, threshold: int, today: date | None) -> ComputedTable:
+def _compute(name: str, threshold: int, today: date | None, generation: int | None):
     if name == TIMELINESS.name:
-        return _compute_timeliness(threshold, today or date.today())
-    population = _POPULATIONS[name]()
+        return _compute_timeliness(threshold, today or date.today(), generation)
+    population = units.population(name, snapshots.current_records(name, generation))
     counts = count_cells(population)
     hidden = disclosure.decide(population, counts, threshold)
     published = {dims: np.where(hidden[dims], HIDDEN, counts[dims]) for dims in counts}
     return ComputedTable(population.spec, population.domains, published)
 
 
-def _compute_timeliness(threshold: int, today: date) -> ComputedTable:
+def _compute_timeliness(threshold: int, today: date, generation: int | None) -> ComputedTable:
     """Reports by mission and year, with the allegations table's decisions on the same
     cells, and the measures of the published ones."""
     allegations = computed_table(ALLEGATIONS.name, threshold)
-    rules = DeadlineRules.from_settings(current_app.extensions["conduct_settings"])
-    cases, to_referral, to_finding, late = timeliness.case_measures(today, rules)
-    domains = {"mission": cases.missions, YEAR: cases.years}
-    shape = _shape_of(domains)
-    measures = timeliness.measure_cells(cases, to_referral, to_finding, late, shape)
+    records = snapshots.current_records(TIMELINESS.name, generation)
+    missions, years = units.case_domains()
+    domains = {"mission": missions, YEAR: years}
+    measures = timeliness.measure_cells(
+        units.mission_and_year(records, missions, years),
+        records["to_referral"],
+        records["to_finding"],
+        timeliness.is_late(records, today),
+        _shape_of(domains),
+    )
     published = {}
     for dims, values in measures.items():
         counts = allegations.published[dims]

@@ -15,8 +15,9 @@ from datetime import date
 from types import SimpleNamespace
 
 import numpy as np
+from flask import current_app
 
-from conduct.cases.deadlines import DeadlineRules, overdue
+from conduct.cases.deadlines import DeadlineRules, open_deadlines
 
 from . import facts
 from .tables import TIMELINESS, DimensionSet, reachable_dimension_sets
@@ -30,51 +31,72 @@ MEASURES = (
 )
 
 
-def case_measures(today: date, rules: DeadlineRules):
-    """Per case, in the order of :func:`facts.read_cases`: days to referral, days to finding
-    (NaN when not there yet), overdue (bool); and the case frame."""
-    cases = facts.read_cases(with_facts=True)
+def records(cases: list[str] | None) -> dict[str, np.ndarray]:
+    """One record per case (all, or the given ones): its key, mission and receipt date, the
+    days to its first investigation referral and from there to its first finding (NaN when
+    not there yet), and the due date of its earliest open deadline (NaT when none): the case
+    is overdue on any day after it. None of it depends on today."""
+    rules = DeadlineRules.from_settings(current_app.extensions["conduct_settings"])
+    rows = facts.read_case_rows(cases, with_facts=True)
     decode = facts.FactDecoder(("status",), cut_incident_date=True)
-    statuses = [found[0] for found in decode.of_rows("cases", cases.rows)]
-    referrals = _referrals_by_case()
-    waiting = {
-        row[0]
-        for row, status in zip(cases.rows, statuses, strict=True)
-        if status == "pending_member_state"
-    }
+    statuses = [found[0] for found in decode.of_rows("cases", rows)]
+    referrals = _referrals_by_case(cases)
+    waiting = [row[0] for row, status in zip(rows, statuses, strict=True) if status == WAITING]
     history = _history_of(waiting)
     first_finding: dict = {}
-    for case_id, decided_on in facts.read_finding_dates():
+    for case_id, decided_on in facts.read_finding_dates(cases):
         if decided_on is not None and (
             case_id not in first_finding or decided_on < first_finding[case_id]
         ):
             first_finding[case_id] = decided_on
-    size = len(cases.rows)
+    size = len(rows)
     to_referral = np.full(size, np.nan)
     to_finding = np.full(size, np.nan)
-    late = np.zeros(size, dtype=bool)
-    received = cases.received_on()
-    for position, (row, status) in enumerate(zip(cases.rows, statuses, strict=True)):
+    first_due = np.full(size, np.datetime64("NaT"), dtype="datetime64[D]")
+    for position, (row, status) in enumerate(zip(rows, statuses, strict=True)):
+        received = date.fromisoformat(row[2])
         case_referrals = referrals.get(row[0], [])
         investigations = [r.referred_on for r in case_referrals if r.purpose == "investigation"]
         if investigations:
             first = min(investigations)
-            to_referral[position] = (first - received[position]).days
+            to_referral[position] = (first - received).days
             found = first_finding.get(row[0])
             if found is not None:
                 to_finding[position] = (found - first).days
         view = SimpleNamespace(
             status=status,
-            received_on=received[position],
+            received_on=received,
             referrals=case_referrals,
             history=history.get(row[0], []),
         )
-        late[position] = bool(overdue(view, today, rules))
-    return cases, to_referral, to_finding, late
+        deadlines = open_deadlines(view, rules)
+        if deadlines:
+            first_due[position] = deadlines[0].due_on
+    return {
+        "case": np.array([row[0] for row in rows], dtype="S32"),
+        "mission": np.array([row[1] for row in rows], dtype="U16"),
+        "received": np.array([row[2] for row in rows], dtype="datetime64[D]"),
+        "to_referral": to_referral,
+        "to_finding": to_finding,
+        "first_due": first_due,
+    }
 
 
-def _referrals_by_case() -> dict:
-    rows = facts.read_referrals()
+WAITING = "pending_member_state"
+
+
+def rules_signature() -> str:
+    """The deadline rules records were computed with (a snapshot holds them)."""
+    return repr(DeadlineRules.from_settings(current_app.extensions["conduct_settings"]))
+
+
+def is_late(records, today: date) -> np.ndarray:
+    """Which cases are overdue today: some open deadline passed (NaT compares false)."""
+    return records["first_due"] < np.datetime64(today, "D")
+
+
+def _referrals_by_case(cases: list[str] | None) -> dict:
+    rows = facts.read_referrals(cases)
     decode = facts.FactDecoder(("entity", "purpose"))
     grouped = defaultdict(list)
     for row, (entity, purpose) in zip(rows, decode.of_rows("referrals", rows), strict=True):
@@ -86,7 +108,7 @@ def _referrals_by_case() -> dict:
     return grouped
 
 
-def _history_of(case_ids: set) -> dict:
+def _history_of(case_ids: list) -> dict:
     """Status changes of the cases waiting for a member state (the only ones that need it)."""
     if not case_ids:
         return {}
@@ -99,19 +121,20 @@ def _history_of(case_ids: set) -> dict:
 
 
 def measure_cells(
-    cases, to_referral, to_finding, late, shape_of
+    columns: dict[str, np.ndarray], to_referral, to_finding, late, shape_of
 ) -> dict[DimensionSet, dict[str, np.ndarray]]:
     """Each measure of every cell of every reachable set, NaN where there is nothing to
-    measure; with ``referred`` and ``found`` (how many reports each median rests on)."""
-    columns = {"mission": cases.mission, "year": cases.year}
+    measure; with ``referred`` and ``found`` (how many reports each median rests on).
+    ``columns`` are the cases' mission and year indexes."""
+    size_of_cases = len(late)
     result = {}
     for dims in reachable_dimension_sets(TIMELINESS):
         shape = shape_of(dims)
         size = int(np.prod(shape)) if dims else 1
-        if dims and len(cases.rows):
+        if dims and size_of_cases:
             flat = np.ravel_multi_index([columns[n] for n in dims], shape)
         else:
-            flat = np.zeros(len(cases.rows), dtype=np.int64)
+            flat = np.zeros(size_of_cases, dtype=np.int64)
         result[dims] = _measures(flat, size, to_referral, to_finding, late, shape)
     return result
 

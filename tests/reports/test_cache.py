@@ -37,9 +37,9 @@ def computations(monkeypatch):
     made = []
     compute = services._compute
 
-    def counted(name, threshold, today):
+    def counted(name, *args):
         made.append(name)
-        return compute(name, threshold, today)
+        return compute(name, *args)
 
     monkeypatch.setattr(services, "_compute", counted)
     return made

@@ -1,0 +1,117 @@
+"""Sealed snapshots of the tables' records, brought up to date from the change log.
+
+Reading and opening every row of 100,000 cases takes seconds; most of the time only a few
+cases changed since the tables were last computed. So each table's records
+(:mod:`.units`) are kept in the database as one value sealed with the statistics key
+(``conduct.crypto.snapshots``), labelled with the statistics generation they were read at.
+To compute a table, :func:`current_records` opens its snapshot, asks the change log
+(``statistics_changes``, written by ``conduct.cases.generation`` in each writer's transaction)
+which cases changed after that generation, drops their records and reads those cases again.
+
+Why the result equals reading everything: every commit that changes a row of a case logs the
+case under the generation it raises, in its own transaction. A case with no log entry after
+the snapshot's generation has not changed since the snapshot read it; every other case is read
+now. A write the log cannot pin to cases (a bulk statement) logs "every case", and the records
+are read in full. The snapshot is rewritten when it is missing, unreadable (another layout of
+codes) or behind by :data:`REFRESH_AFTER` changed cases or more, so the work per answer stays
+small without writing a large value after every change. A transaction that changed cases
+itself reads everything and stores nothing (its view is its own).
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from conduct.cases.generation import EVERY_CASE, StatisticsChange
+from conduct.core.db import db, driver_rows
+from conduct.crypto import IntegrityError, current_vault
+from conduct.crypto.snapshots import open_snapshot, seal_snapshot
+
+from . import units
+from .facts import is_postgresql
+from .models import StatisticsSnapshot
+
+# Changed cases read again on top of a snapshot at most; beyond, everything is read.
+MAX_CHANGED = 20_000
+# Changed cases from which the snapshot is rewritten at the current generation.
+REFRESH_AFTER = 1_000
+
+
+def current_records(table: str, generation: int | None) -> units.Records:
+    """The table's records as of ``generation`` or later (see the module docstring)."""
+    if generation is None:
+        return units.read_records(table, None)
+    stored = _load(table)
+    if stored is not None:
+        taken_at, records = stored
+        changed = changed_cases_since(taken_at)
+        if changed is not None and len(changed) <= MAX_CHANGED:
+            if not changed:
+                return records
+            fresh = units.read_records(table, changed)
+            records = units.merged(
+                table, [units.without_cases(records, np.array(changed, dtype="S32")), fresh]
+            )
+            if len(changed) >= REFRESH_AFTER:
+                _store(table, generation, records)
+            return records
+    records = units.read_records(table, None)
+    _store(table, generation, records)
+    return records
+
+
+def changed_cases_since(generation: int) -> list[str] | None:
+    """The cases (32 hex digits) changed by commits after ``generation``; None when some
+    change could not be pinned to cases."""
+    rows = driver_rows(
+        select(StatisticsChange.case_id).where(StatisticsChange.generation > generation).distinct()
+    )
+    changed = sorted({_hex(row[0]) for row in rows})
+    if _hex(EVERY_CASE) in changed:
+        return None
+    return changed
+
+
+def _hex(case_id) -> str:
+    return case_id.hex if isinstance(case_id, uuid.UUID) else case_id.replace("-", "")
+
+
+def _load(table: str) -> tuple[int, units.Records] | None:
+    row = db.session.execute(
+        select(StatisticsSnapshot.generation, StatisticsSnapshot.sealed).where(
+            StatisticsSnapshot.name == table
+        )
+    ).first()
+    if row is None:
+        return None
+    try:
+        data = open_snapshot(current_vault(), table, row.generation, row.sealed)
+    except IntegrityError:
+        return None  # altered or moved: read everything again, and replace it
+    with np.load(io.BytesIO(data), allow_pickle=False) as stored:
+        if str(stored["layout"]) != units.layout_signature(table):
+            return None
+        records = {name: stored[name] for name in units.LAYOUTS[table]}
+    return row.generation, records
+
+
+def _store(table: str, generation: int, records: units.Records) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, layout=np.array(units.layout_signature(table)), **records)
+    sealed = seal_snapshot(current_vault(), table, generation, buffer.getvalue())
+    insert = postgresql_insert if is_postgresql() else sqlite_insert
+    statement = insert(StatisticsSnapshot).values(name=table, generation=generation, sealed=sealed)
+    # Concurrent answers may both write: the later generation stays.
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[StatisticsSnapshot.name],
+            set_={"generation": generation, "sealed": sealed},
+            where=StatisticsSnapshot.generation <= generation,
+        )
+    )

@@ -1,0 +1,37 @@
+"""Statistics snapshots: each table's records sealed with the statistics key, and the log of
+the cases each commit changed, by statistics generation
+
+Revision ID: 0007
+Revises: 0006
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "statistics_changes",
+        sa.Column("generation", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("case_id", sa.Uuid(), nullable=False),
+        sa.PrimaryKeyConstraint("generation", "case_id", name=op.f("pk_statistics_changes")),
+    )
+    op.create_table(
+        "statistics_snapshots",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("generation", sa.BigInteger(), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_statistics_snapshots")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("statistics_snapshots")
+    op.drop_table("statistics_changes")
