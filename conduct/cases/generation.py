@@ -32,20 +32,23 @@ from __future__ import annotations
 import uuid
 from itertools import chain
 
-from sqlalchemy import DDL, BigInteger, event, insert, select, update
+from sqlalchemy import DDL, BigInteger, delete, event, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from conduct.core.db import db
 from conduct.crypto.models import DataKey
 
 _ROW = 1
+# The second row: the change log holds no entry at or below this generation any more.
+_PRUNED_ROW = 2
 _CHANGED = "conduct_statistics_changed"
 # Logged for a write that cannot be pinned to cases (a bulk statement): every case changed.
 EVERY_CASE = uuid.UUID(int=0)
 
 
 class StatisticsGeneration(db.Model):
-    """One row: how many committed transactions changed what statistics read."""
+    """Row 1: how many committed transactions changed what statistics read. Row 2: the
+    generation up to which the change log was pruned."""
 
     __tablename__ = "statistics_generation"
 
@@ -67,7 +70,7 @@ class StatisticsChange(db.Model):
 event.listen(
     StatisticsGeneration.__table__,
     "after_create",
-    DDL("INSERT INTO statistics_generation (id, value) VALUES (1, 0)"),
+    DDL("INSERT INTO statistics_generation (id, value) VALUES (1, 0), (2, 0)"),
 )
 
 _RAISE = (
@@ -84,6 +87,25 @@ def statistics_generation() -> int | None:
     changed rows statistics read (its view is its own: nothing cached fits it)."""
     value = db.session.scalar(_READ)  # flushes pending changes first, which marks the session
     return None if db.session.info.get(_CHANGED) else value
+
+
+def changes_pruned_through() -> int:
+    """Log entries at or below this generation may be gone (see :func:`prune_changes`)."""
+    value = db.session.scalar(
+        select(StatisticsGeneration.value).where(StatisticsGeneration.id == _PRUNED_ROW)
+    )
+    return value or 0
+
+
+def prune_changes(through: int) -> None:
+    """Delete the change log's entries at or below ``through``. The mark is raised first, so
+    a reader that finds entries missing also finds the mark above its snapshot."""
+    db.session.execute(
+        update(StatisticsGeneration)
+        .where(StatisticsGeneration.id == _PRUNED_ROW, StatisticsGeneration.value < through)
+        .values(value=through)
+    )
+    db.session.execute(delete(StatisticsChange).where(StatisticsChange.generation <= through))
 
 
 def feeds_statistics(model: type) -> bool:

@@ -16,6 +16,11 @@ are read in full. The snapshot is rewritten when it is missing, unreadable (anot
 codes) or behind by :data:`REFRESH_AFTER` changed cases or more, so the work per answer stays
 small without writing a large value after every change. A transaction that changed cases
 itself reads everything and stores nothing (its view is its own).
+
+Writing a snapshot prunes the log up to the oldest snapshot's generation. A snapshot written
+meanwhile by another answer at an older generation would then miss entries; the pruning
+raises a mark first (``conduct.cases.generation.prune_changes``), and a snapshot older than
+the mark is not used.
 """
 
 from __future__ import annotations
@@ -24,11 +29,16 @@ import io
 import uuid
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from conduct.cases.generation import EVERY_CASE, StatisticsChange
+from conduct.cases.generation import (
+    EVERY_CASE,
+    StatisticsChange,
+    changes_pruned_through,
+    prune_changes,
+)
 from conduct.core.db import db, driver_rows
 from conduct.crypto import IntegrityError, current_vault
 from conduct.crypto.snapshots import open_snapshot, seal_snapshot
@@ -51,7 +61,9 @@ def current_records(table: str, generation: int | None) -> units.Records:
     if stored is not None:
         taken_at, records = stored
         changed = changed_cases_since(taken_at)
-        if changed is not None and len(changed) <= MAX_CHANGED:
+        # Read after the log: entries pruned before it was read show here.
+        complete = taken_at >= changes_pruned_through()
+        if complete and changed is not None and len(changed) <= MAX_CHANGED:
             if not changed:
                 return records
             fresh = units.read_records(table, changed)
@@ -115,3 +127,7 @@ def _store(table: str, generation: int, records: units.Records) -> None:
             where=StatisticsSnapshot.generation <= generation,
         )
     )
+    # Entries older than every snapshot serve nothing any more.
+    oldest = db.session.scalar(select(func.min(StatisticsSnapshot.generation)))
+    if oldest:
+        prune_changes(oldest)

@@ -1,5 +1,5 @@
-"""Statistics snapshots: each table's records sealed with the statistics key, and the log of
-the cases each commit changed, by statistics generation
+"""Statistics snapshots: each table's records sealed with the statistics key, the log of the
+cases each commit changed by statistics generation, and the generation the log is pruned to
 
 Revision ID: 0007
 Revises: 0006
@@ -23,6 +23,11 @@ def upgrade() -> None:
         sa.Column("case_id", sa.Uuid(), nullable=False),
         sa.PrimaryKeyConstraint("generation", "case_id", name=op.f("pk_statistics_changes")),
     )
+    # The generation up to which the change log is pruned (row 1 is the generation itself).
+    generation = sa.table(
+        "statistics_generation", sa.column("id", sa.Integer()), sa.column("value", sa.BigInteger())
+    )
+    op.bulk_insert(generation, [{"id": 2, "value": 0}])
     op.create_table(
         "statistics_snapshots",
         sa.Column("name", sa.String(length=32), nullable=False),
@@ -34,4 +39,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("statistics_snapshots")
+    op.execute("DELETE FROM statistics_generation WHERE id = 2")
     op.drop_table("statistics_changes")

@@ -8,11 +8,11 @@ from datetime import date
 
 import numpy as np
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from conduct import codes
 from conduct.cases import services as cases
-from conduct.cases.generation import statistics_generation
+from conduct.cases.generation import StatisticsChange, prune_changes, statistics_generation
 from conduct.cases.models import Case, Finding, Person, Referral, StatusChange
 from conduct.core.db import db
 from conduct.crypto import IntegrityError, current_vault
@@ -212,3 +212,25 @@ def test_a_snapshot_opens_only_under_its_own_name_and_generation(work):
             open_snapshot(vault, "subjects", stored.generation, stored.sealed)
         with pytest.raises(IntegrityError):
             open_snapshot(vault, "victims", stored.generation + 1, stored.sealed)
+
+
+def test_writing_snapshots_prunes_the_log_and_a_pruned_one_is_not_used(work, monkeypatch):
+    rng = random.Random(11)
+    with work():
+        case_id = [_add_case(rng) for _ in range(6)][0].id
+    for table in TABLES:
+        with work():
+            _current(table)  # every table's first snapshot
+    with work():
+        make_person(db.session.get(Case, case_id), sex="female", age_group="adult")
+    with work():
+        oldest = db.session.scalar(select(func.min(StatisticsSnapshot.generation)))
+        kept = db.session.scalars(select(StatisticsChange.generation)).all()
+        assert kept and min(kept) > oldest, "only entries some snapshot still needs"
+        prune_changes(oldest + 1)  # as another answer would, after a snapshot of its own
+    read = []
+    read_records = units.read_records
+    monkeypatch.setattr(units, "read_records", lambda t, w: read.append(w) or read_records(t, w))
+    with work():
+        _assert_equal(_current("victims"), read_records("victims", None))
+        assert read == [None], "the snapshot misses pruned entries: everything is read"
