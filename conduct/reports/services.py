@@ -1,7 +1,9 @@
 """Report answers: computed once per state of the data, cut per request, always audited.
 
-Computing a table reads and opens every row it needs (see :mod:`.facts`), counts every cell a
-user could ask for and decides suppression for all of them at once (:mod:`.disclosure`). The
+Computing a table takes its records (one per counted unit, :mod:`.units`) from its sealed
+snapshot brought up to date with the cases changed since (:mod:`.snapshots`), or reads them
+from every row, counts every cell a user could ask for and decides suppression for all of
+them at once (:mod:`.disclosure`). The
 result is kept in an in-process cache holding *published* cells only (suppressed ones are
 already blanked), keyed by the statistics generation (:mod:`conduct.cases.generation`): a
 counter row that every commit changing a row with coded facts, or shredding a case, raises in

@@ -40,7 +40,7 @@ from conduct.cases.generation import (
     prune_changes,
 )
 from conduct.core.db import db, driver_rows
-from conduct.crypto import IntegrityError, current_vault
+from conduct.crypto import IntegrityError, KeyFormatError, current_vault
 from conduct.crypto.snapshots import open_snapshot, seal_snapshot
 
 from . import units
@@ -104,8 +104,8 @@ def _load(table: str) -> tuple[int, units.Records] | None:
         return None
     try:
         data = open_snapshot(current_vault(), table, row.generation, row.sealed)
-    except IntegrityError:
-        return None  # altered or moved: read everything again, and replace it
+    except (IntegrityError, KeyFormatError):
+        return None  # altered, moved or sealed with another key: read everything, replace it
     with np.load(io.BytesIO(data), allow_pickle=False) as stored:
         if str(stored["layout"]) != units.layout_signature(table):
             return None

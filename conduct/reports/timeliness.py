@@ -2,7 +2,10 @@
 
 Per report: the days from receipt to its first referral for investigation; the days from that
 referral to its first finding (a plain date); whether any of its deadlines is overdue today
-(``conduct.cases.deadlines``, the same rules as the officers' lists). Cells are reports by
+(``conduct.cases.deadlines``, the same rules as the officers' lists). A report is overdue on
+every day after the due date of its earliest open deadline, which does not depend on today:
+records (:func:`records`) keep that date, so they can be kept in a snapshot like the other
+tables' (``conduct.reports.units``) and compared with today when counted. Cells are reports by
 mission and year, so their counts are cells of the allegations table and take its
 suppression decisions; a median or 90th percentile is published only for a published cell
 with at least ``threshold`` reports behind it.

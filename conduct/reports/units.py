@@ -1,8 +1,9 @@
-"""The counted units of the allegations, victims and subjects tables, as records.
+"""The counted units of the statistics tables, as records.
 
 A table's *records* are numpy columns with one entry per unit (a report, a victim, a subject):
 its case (32 hex digits), the case's mission and receipt date, and the unit's coded facts as
-indexes into their code lists (a set of codes as a bit mask). They are read from the sealed
+indexes into their code lists (a set of codes as a bit mask); timeliness has one per report
+with its measures (``conduct.reports.timeliness.records``). They are read from the sealed
 rows of all cases, or of some cases only (:func:`read_records`), which lets a sealed snapshot
 of them be brought up to date by reading again only the cases changed since it was taken
 (``conduct.reports.snapshots``). Records are kept in one canonical order (:func:`canonical`),
