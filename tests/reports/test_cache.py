@@ -24,13 +24,6 @@ FACTS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    services.clear_cache()
-    yield
-    services.clear_cache()
-
-
 @pytest.fixture
 def computations(monkeypatch):
     """The names of the tables computed (not taken from the cache), in order."""

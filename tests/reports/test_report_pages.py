@@ -11,15 +11,7 @@ from sqlalchemy import select
 
 from conduct.audit.models import AuditEvent
 from conduct.core.db import db, unit_of_work
-from conduct.reports import services
 from tests.factories import make_case
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    services.clear_cache()
-    yield
-    services.clear_cache()
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from conduct.audit.models import AuditEvent
 from conduct.core.db import db, unit_of_work
-from conduct.reports import services
 from tests.factories import make_case, make_person
 
 # Reports per (mission, year); UNMISS 2025 (2) and UNISFA 2024 (1) are below the threshold.
@@ -21,14 +20,6 @@ KNOWN = {
     ("UNMISS", 2025): 2,
     ("UNISFA", 2024): 1,
 }
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """Each test starts without computed tables (tests reuse database names)."""
-    services.clear_cache()
-    yield
-    services.clear_cache()
 
 
 @pytest.fixture

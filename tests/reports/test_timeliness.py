@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-
 from conduct.cases import items
 from conduct.core.db import unit_of_work
 from conduct.reports import services
 from tests.factories import make_case, make_user
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    services.clear_cache()
-    yield
-    services.clear_cache()
 
 
 def _refer(case, officer, days: int):
