@@ -30,6 +30,7 @@ writes are.
 from __future__ import annotations
 
 import uuid
+from functools import cache
 from itertools import chain
 
 from sqlalchemy import DDL, BigInteger, delete, event, insert, select, update
@@ -113,7 +114,9 @@ def feeds_statistics(model: type) -> bool:
     return model is DataKey or bool(getattr(model, "__coded__", None))
 
 
+@cache
 def _watched_tables() -> frozenset[str]:
+    # Asked first at a statement, when create_app has imported every model.
     return frozenset(
         mapper.local_table.name
         for mapper in db.Model.registry.mappers
