@@ -58,23 +58,30 @@ def current_records(table: str, generation: int | None) -> units.Records:
     if generation is None:
         return units.read_records(table, None)
     stored = _load(table)
-    if stored is not None:
-        taken_at, records = stored
-        changed = changed_cases_since(taken_at)
-        # Read after the log: entries pruned before it was read show here.
-        complete = taken_at >= changes_pruned_through()
-        if complete and changed is not None and len(changed) <= MAX_CHANGED:
-            if not changed:
-                return records
-            fresh = units.read_records(table, changed)
-            records = units.merged(
-                table, [units.without_cases(records, np.array(changed, dtype="S32")), fresh]
-            )
-            if len(changed) >= REFRESH_AFTER:
-                _store(table, generation, records)
-            return records
-    records = units.read_records(table, None)
-    _store(table, generation, records)
+    records = None if stored is None else _brought_up_to_date(table, *stored, generation)
+    if records is None:
+        records = units.read_records(table, None)
+        _store(table, generation, records)
+    return records
+
+
+def _brought_up_to_date(
+    table: str, taken_at: int, records: units.Records, generation: int
+) -> units.Records | None:
+    """The snapshot's records with the cases changed since read again; None when the log
+    cannot tell which cases changed, or too many did."""
+    changed = changed_cases_since(taken_at)
+    if changed is None or len(changed) > MAX_CHANGED:
+        return None
+    if taken_at < changes_pruned_through():  # read after the log: it shows any pruning
+        return None
+    if not changed:
+        return records
+    fresh = units.read_records(table, changed)
+    kept = units.without_cases(records, np.array(changed, dtype="S32"))
+    records = units.merged(table, [kept, fresh])
+    if len(changed) >= REFRESH_AFTER:
+        _store(table, generation, records)
     return records
 
 

@@ -165,20 +165,25 @@ def _allegations(cases: list[str] | None) -> Records:
         "received": np.array([row[2] for row in rows], dtype="datetime64[D]"),
     }
     records.update({name: facts[:, at] for at, name in enumerate(_CASE_FACTS)})
-    # A report counts once per personnel category its subjects belong to.
+    records["personnel_categories"] = _subject_categories(cases, [row[0] for row in rows])
+    return records
+
+
+def _subject_categories(cases: list[str] | None, keys: list) -> np.ndarray:
+    """Per case (in the order of ``keys``), the personnel categories of its subjects as a bit
+    mask: a report counts once per category its subjects belong to."""
     bits = _bits(codes.PERSONNEL_CATEGORY)
     persons = _persons(cases)
-    is_subject = FactDecoder(
+    subject_bit = FactDecoder(
         ("role", "personnel_category"),
         lambda found: (bits.get(found[1], 0) if found[0] == "subject" else 0,),
     )
-    found = np.fromiter((b for (b,) in is_subject.of_rows("persons", persons)), np.uint16)
-    at = {row[0]: position for position, row in enumerate(rows)}
+    found = np.fromiter((b for (b,) in subject_bit.of_rows("persons", persons)), np.uint16)
+    at = {key: position for position, key in enumerate(keys)}
     owners = np.fromiter((at[row[0]] for row in persons), np.int64, len(persons))
-    categories = np.zeros(len(rows), dtype=np.uint16)
+    categories = np.zeros(len(keys), dtype=np.uint16)
     np.bitwise_or.at(categories, owners, found)
-    records["personnel_categories"] = categories
-    return records
+    return categories
 
 
 def _victims(cases: list[str] | None) -> Records:
@@ -284,42 +289,55 @@ def population(table: str, records: Records) -> Population:
     """The table's units, integer-coded over its domains."""
     spec: TableSpec = {t.name: t for t in (ALLEGATIONS, VICTIMS, SUBJECTS)}[table]
     missions, years = case_domains()
-    received = records["received"]
     domains: dict[str, tuple] = {"mission": missions, "year": years}
     coded = mission_and_year(records, missions, years)
-    multi: tuple[str, str] | None = None
-    if table == ALLEGATIONS.name:
-        domains["quarter"] = (1, 2, 3, 4)
-        coded["quarter"] = received.astype("datetime64[M]").astype(np.int64) % 12 // 3
-        for name, code_list in zip(_CASE_FACTS, _CASE_LISTS, strict=True):
-            domains[name] = coded_domain(code_list)
-            coded[name] = records[name].astype(np.int64)
-        domains["personnel_category"] = tuple(codes.PERSONNEL_CATEGORY.codes)
-        multi = ("personnel_categories", "personnel_category")
-    elif table == VICTIMS.name:
-        for name, code_list in (("sex", codes.SEX), ("age_group", codes.AGE_GROUP)):
-            domains[name] = coded_domain(code_list)
-            coded[name] = records[name].astype(np.int64)
-    else:
-        nationalities = sorted(set(records["nationality"].tolist()) - {""})
-        domains["personnel_category"] = coded_domain(codes.PERSONNEL_CATEGORY)
-        domains["nationality"] = (*nationalities, None)
-        domains["finding"] = coded_domain(codes.FINDING)
-        domains["action"] = tuple(codes.ACTION.codes)
-        at = indexer(domains["nationality"])
-        coded["personnel_category"] = records["personnel_category"].astype(np.int64)
-        coded["nationality"] = np.fromiter(
-            (at(value or None) for value in records["nationality"].tolist()),
-            np.int64,
-            len(received),
-        )
-        coded["finding"] = records["finding"].astype(np.int64)
-        multi = ("actions", "action")
+    multi = _CODERS[table](records, domains, coded)
     ordered = {name: domains[name] for name in spec.dimensions}
     if multi is None:
         return Population(spec, ordered, coded)
     units, values = _pairs(records[multi[0]], len(domains[multi[1]]))
     return Population(spec, ordered, coded, units, values)
+
+
+def _code_coded_facts(records: Records, domains: dict, coded: dict, names_and_lists) -> None:
+    """Coded facts stored as indexes into their code list plus None: domain and column."""
+    for name, code_list in names_and_lists:
+        domains[name] = coded_domain(code_list)
+        coded[name] = records[name].astype(np.int64)
+
+
+def _code_allegations(records: Records, domains: dict, coded: dict) -> tuple[str, str]:
+    """Quarter and the case's facts; the personnel categories are the multi-valued one."""
+    domains["quarter"] = (1, 2, 3, 4)
+    coded["quarter"] = records["received"].astype("datetime64[M]").astype(np.int64) % 12 // 3
+    _code_coded_facts(records, domains, coded, zip(_CASE_FACTS, _CASE_LISTS, strict=True))
+    domains["personnel_category"] = tuple(codes.PERSONNEL_CATEGORY.codes)
+    return ("personnel_categories", "personnel_category")
+
+
+def _code_victims(records: Records, domains: dict, coded: dict) -> None:
+    pairs = (("sex", codes.SEX), ("age_group", codes.AGE_GROUP))
+    _code_coded_facts(records, domains, coded, pairs)
+
+
+def _code_subjects(records: Records, domains: dict, coded: dict) -> tuple[str, str]:
+    """Category, nationality (the ones recorded, then None) and finding; the actions are the
+    multi-valued one."""
+    pairs = (("personnel_category", codes.PERSONNEL_CATEGORY), ("finding", codes.FINDING))
+    _code_coded_facts(records, domains, coded, pairs)
+    stored = records["nationality"].tolist()
+    domains["nationality"] = (*sorted(set(stored) - {""}), None)
+    at = indexer(domains["nationality"])
+    coded["nationality"] = np.fromiter((at(v or None) for v in stored), np.int64, len(stored))
+    domains["action"] = tuple(codes.ACTION.codes)
+    return ("actions", "action")
+
+
+_CODERS = {
+    ALLEGATIONS.name: _code_allegations,
+    VICTIMS.name: _code_victims,
+    SUBJECTS.name: _code_subjects,
+}
 
 
 def mission_and_year(records: Records, missions: tuple, years: tuple) -> dict[str, np.ndarray]:
