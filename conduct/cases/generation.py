@@ -124,24 +124,30 @@ def _watched_tables() -> frozenset[str]:
     )
 
 
-def _case_of(obj):
-    case_id = getattr(obj, "case_id", None)
-    return obj.id if case_id is None else case_id
+def _case_of(obj) -> uuid.UUID:
+    return obj.case_id if isinstance(obj, DataKey) else obj.sealing_case_id
 
 
 def _note(session: Session, cases) -> None:
     session.info.setdefault(_CHANGED, set()).update(cases)
 
 
-@event.listens_for(Session, "after_flush")
-def _note_flushed_changes(session: Session, _context) -> None:
-    # new, dirty and deleted still hold what this flush wrote.
-    changed = chain(
-        session.new, session.deleted, (o for o in session.dirty if session.is_modified(o))
-    )
-    cases = {_case_of(obj) for obj in changed if feeds_statistics(type(obj))}
+def _note_rows(session: Session, rows) -> None:
+    cases = {_case_of(obj) for obj in rows if feeds_statistics(type(obj))}
     if cases:
         _note(session, cases)
+
+
+@event.listens_for(Session, "before_flush")
+def _note_deletions(session: Session, _context, _instances) -> None:
+    # Before the flush, while a deleted row can still be read for its case.
+    _note_rows(session, session.deleted)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_writes(session: Session, _context) -> None:
+    # After the flush new rows carry their case's id; new and dirty still hold what it wrote.
+    _note_rows(session, chain(session.new, (o for o in session.dirty if session.is_modified(o))))
 
 
 @event.listens_for(Session, "do_orm_execute")

@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 
 from conduct.audit import record
 from conduct.cases import services
-from conduct.cases.generation import StatisticsGeneration, statistics_generation
+from conduct.cases.generation import (
+    EVERY_CASE,
+    StatisticsChange,
+    StatisticsGeneration,
+    statistics_generation,
+)
 from conduct.cases.models import (
     Case,
     Finding,
@@ -96,6 +101,48 @@ def test_each_kind_of_write_moves_the_generation_on_at_commit(work, case_id, wri
         db.session.flush()
         assert committed_generation() == before, "not before the commit"
     assert committed_generation() == before + 1
+
+
+NOT_PINNED = {"update persons in bulk", "delete measures in bulk", "shred the case"}
+
+
+def logged_cases(generation: int) -> set:
+    with db.engine.connect().execution_options(**READ_ONLY) as connection:
+        rows = connection.execute(
+            select(StatisticsChange.case_id).where(StatisticsChange.generation == generation)
+        )
+        return {row[0] for row in rows}
+
+
+@pytest.mark.parametrize("name", WRITES.keys())
+def test_each_kind_of_write_logs_the_cases_it_changed(work, case_id, name):
+    with work():
+        case = db.session.get(Case, case_id)
+        made = WRITES[name](case)
+    logged = logged_cases(committed_generation())
+    if name in NOT_PINNED:
+        assert logged == {EVERY_CASE}
+    elif name == "open a case":
+        assert logged == {made.id} and made.id != case_id
+    else:
+        assert logged == {case_id}
+
+
+def test_a_row_added_through_its_case_logs_the_case(work, case_id):
+    with work():
+        case = db.session.get(Case, case_id)
+        case.persons.append(Person(role="witness", full_name="Ama Owusu"))
+    assert logged_cases(committed_generation()) == {case_id}
+
+
+def test_deleting_a_row_not_loaded_logs_its_case(work, case_id):
+    with work():
+        finding_id = db.session.scalar(select(Finding.id).where(Finding.case_id == case_id))
+    with work():
+        finding = db.session.get(Finding, finding_id)
+        db.session.expire(finding)
+        db.session.delete(finding)
+    assert logged_cases(committed_generation()) == {case_id}
 
 
 def test_reads_and_audit_events_leave_the_generation_alone(work, case_id):
