@@ -34,7 +34,9 @@ from tests.factories import make_case, make_person
 def committed_generation() -> int:
     """The stored value, read on a connection of its own (a snapshot: it waits for no writer)."""
     with db.engine.connect().execution_options(**READ_ONLY) as connection:
-        return connection.scalar(select(StatisticsGeneration.value))
+        return connection.scalar(
+            select(StatisticsGeneration.value).where(StatisticsGeneration.id == 1)
+        )
 
 
 @pytest.fixture
