@@ -1,8 +1,8 @@
 """Statistics snapshots: each table's records sealed with the statistics key, the log of the
 cases each commit changed by statistics generation, and the generation the log is pruned to
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0011
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
