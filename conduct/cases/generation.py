@@ -9,8 +9,8 @@ is a row in the database, raised in the writer's own transaction:
 - after each flush, a session notes the cases of the rows it inserted, changed or deleted
   that have coded facts (any model with ``__coded__``: cases, persons, referrals, status
   changes, measures, findings, claims) or are data keys (shredding); an INSERT, UPDATE or
-  DELETE statement on one of those tables (bulk statements, shredding's) notes
-  :data:`EVERY_CASE`, as it cannot be pinned to cases;
+  DELETE statement on one of those tables notes :data:`EVERY_CASE`, as it cannot be pinned
+  to cases, unless it runs with :func:`only_cases` naming them (shredding does);
 - just before a session with notes commits, ``UPDATE statistics_generation SET value = value
   + 1 RETURNING value`` runs in its transaction, and the noted cases are logged in
   ``statistics_changes`` under the new value (``conduct.reports.snapshots`` reads again only
@@ -45,6 +45,7 @@ _PRUNED_ROW = 2
 _CHANGED = "conduct_statistics_changed"
 # Logged for a write that cannot be pinned to cases (a bulk statement): every case changed.
 EVERY_CASE = uuid.UUID(int=0)
+_CASES_OPTION = "conduct_statistics_cases"
 
 
 class StatisticsGeneration(db.Model):
@@ -150,13 +151,19 @@ def _note_writes(session: Session, _context) -> None:
     _note_rows(session, chain(session.new, (o for o in session.dirty if session.is_modified(o))))
 
 
+def only_cases(*case_ids: uuid.UUID) -> dict:
+    """Execution options for a bulk statement that changes rows of these cases only, so the
+    change log names them instead of :data:`EVERY_CASE`."""
+    return {_CASES_OPTION: case_ids}
+
+
 @event.listens_for(Session, "do_orm_execute")
 def _note_statements(state) -> None:
     if not (state.is_insert or state.is_update or state.is_delete):
         return
     table = getattr(state.statement, "table", None)
     if table is not None and table.name in _watched_tables():
-        _note(state.session, (EVERY_CASE,))
+        _note(state.session, state.execution_options.get(_CASES_OPTION) or (EVERY_CASE,))
 
 
 @event.listens_for(Session, "before_commit")

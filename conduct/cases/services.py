@@ -31,6 +31,7 @@ from conduct.crypto.models import DataKey
 
 from . import attachment_files
 from .access import can_change_case, can_see_identities, in_scope, is_recused
+from .generation import only_cases
 from .models import Case, CaseTeamMember, Person, ReferenceCounter
 from .schemas import shown_fields
 
@@ -277,11 +278,13 @@ def shred_case(actor, case: Case, action: str = "case.shred") -> None:
     ``action`` names the audit event (retention records its own, ``retention.shred``).
     """
     session = db.session
-    session.execute(delete(DataKey).where(DataKey.case_id == case.id))
+    this_case = only_cases(case.id)  # statistics read again this case alone
+    session.execute(delete(DataKey).where(DataKey.case_id == case.id), execution_options=this_case)
     session.execute(
         update(Person)
         .where(Person.case_id == case.id)
-        .values(personnel_number_index=None, name_dob_index=None)
+        .values(personnel_number_index=None, name_dob_index=None),
+        execution_options=this_case,
     )
     attachment_files.remove_case_files(session, case.id)
     current_vault().forget_case(case.id)

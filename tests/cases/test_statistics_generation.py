@@ -105,7 +105,7 @@ def test_each_kind_of_write_moves_the_generation_on_at_commit(work, case_id, wri
     assert committed_generation() == before + 1
 
 
-NOT_PINNED = {"update persons in bulk", "delete measures in bulk", "shred the case"}
+NOT_PINNED = {"update persons in bulk", "delete measures in bulk"}
 
 
 def logged_cases(generation: int) -> set:

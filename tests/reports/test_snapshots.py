@@ -175,8 +175,20 @@ def test_a_write_not_pinned_to_cases_reads_everything(work):
     with work():
         assert snapshots.changed_cases_since(taken) is None
     with work():
+        _assert_equal(_current("subjects"), units.read_records("subjects", None))
+
+
+def test_a_shredding_reads_again_only_its_case(work):
+    rng = random.Random(12)
+    with work():
+        case_id = [_add_case(rng) for _ in range(6)][2].id
+    with work():
+        _current("subjects")
+        taken = db.session.scalar(select(StatisticsSnapshot.generation))
+    with work():
         cases.shred_case(None, db.session.get(Case, case_id))
     with work():
+        assert snapshots.changed_cases_since(taken) == [case_id.hex]
         _assert_equal(_current("subjects"), units.read_records("subjects", None))
 
 
