@@ -4,6 +4,7 @@ equal what reading every row gives."""
 from __future__ import annotations
 
 import random
+import threading
 from datetime import date
 
 import numpy as np
@@ -14,7 +15,7 @@ from conduct import codes
 from conduct.cases import services as cases
 from conduct.cases.generation import StatisticsChange, prune_changes, statistics_generation
 from conduct.cases.models import Case, Finding, Person, Referral, StatusChange
-from conduct.core.db import db
+from conduct.core.db import db, unit_of_work
 from conduct.crypto import IntegrityError, current_vault
 from conduct.crypto.snapshots import open_snapshot
 from conduct.reports import snapshots, units
@@ -246,3 +247,34 @@ def test_writing_snapshots_prunes_the_log_and_a_pruned_one_is_not_used(work, mon
     with work():
         _assert_equal(_current("victims"), read_records("victims", None))
         assert read == [None], "the snapshot misses pruned entries: everything is read"
+
+
+def test_answers_writing_a_snapshot_at_once_keep_the_later_one(app, work):
+    """Two answers store the same table's snapshot in overlapping transactions (the first
+    one's insert not committed yet): no error, and the later generation stays."""
+    stored, release = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def store(generation: int, before=None, after=None) -> None:
+        try:
+            if before is not None:
+                before.wait(10)
+            with app.app_context(), unit_of_work():
+                snapshots._store("victims", generation, units.empty("victims"))
+                if after is not None:
+                    after.set()
+                    release.wait(10)
+        except BaseException as error:  # reported by the test's thread
+            failures.append(error)
+
+    first = threading.Thread(target=store, args=(5, None, stored))
+    second = threading.Thread(target=store, args=(4, stored))
+    first.start()
+    second.start()
+    second.join(0.5)  # the second waits for the first's commit
+    release.set()
+    first.join(10)
+    second.join(10)
+    assert not failures
+    with work():
+        assert db.session.get(StatisticsSnapshot, "victims").generation == 5
