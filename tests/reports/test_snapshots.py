@@ -140,12 +140,19 @@ def test_records_brought_up_to_date_equal_a_full_read(work, monkeypatch, seed):
         assert db.session.scalar(select(StatisticsSnapshot.name).limit(1)) is not None
 
 
+def _cases_and_snapshot(work, seed: int, table: str) -> tuple[list, int]:
+    """Six random cases, then the table's snapshot taken in a transaction of its own: the
+    cases' ids and the snapshot's generation."""
+    rng = random.Random(seed)
+    with work():
+        ids = [_add_case(rng).id for _ in range(6)]
+    with work():
+        _current(table)
+        return ids, db.session.get(StatisticsSnapshot, table).generation
+
+
 def test_only_the_changed_cases_are_read_again(work, monkeypatch):
-    rng = random.Random(7)
-    with work():
-        changed = [_add_case(rng) for _ in range(10)][3].id
-    with work():
-        _current("victims")
+    changed = _cases_and_snapshot(work, 7, "victims")[0][3]
     with work():
         make_person(db.session.get(Case, changed), sex="male", age_group="adult")
     read = []
@@ -163,12 +170,8 @@ def test_only_the_changed_cases_are_read_again(work, monkeypatch):
 
 
 def test_a_write_not_pinned_to_cases_reads_everything(work):
-    rng = random.Random(8)
-    with work():
-        case_id = [_add_case(rng) for _ in range(6)][0].id
-    with work():
-        _current("subjects")
-        taken = db.session.scalar(select(StatisticsSnapshot.generation))
+    ids, taken = _cases_and_snapshot(work, 8, "subjects")
+    case_id = ids[0]
     with work():
         db.session.execute(
             update(Person).where(Person.case_id == case_id).values(name_dob_index=None)
@@ -180,12 +183,8 @@ def test_a_write_not_pinned_to_cases_reads_everything(work):
 
 
 def test_a_shredding_reads_again_only_its_case(work):
-    rng = random.Random(12)
-    with work():
-        case_id = [_add_case(rng) for _ in range(6)][2].id
-    with work():
-        _current("subjects")
-        taken = db.session.scalar(select(StatisticsSnapshot.generation))
+    ids, taken = _cases_and_snapshot(work, 12, "subjects")
+    case_id = ids[2]
     with work():
         cases.shred_case(None, db.session.get(Case, case_id))
     with work():
@@ -194,12 +193,7 @@ def test_a_shredding_reads_again_only_its_case(work):
 
 
 def test_an_altered_snapshot_is_not_used(work):
-    rng = random.Random(9)
-    with work():
-        for _ in range(6):
-            _add_case(rng)
-    with work():
-        _current("allegations")
+    _cases_and_snapshot(work, 9, "allegations")
     with work():
         stored = db.session.get(StatisticsSnapshot, "allegations")
         sealed = bytearray(stored.sealed)
@@ -211,12 +205,7 @@ def test_an_altered_snapshot_is_not_used(work):
 
 
 def test_a_snapshot_opens_only_under_its_own_name_and_generation(work):
-    rng = random.Random(10)
-    with work():
-        for _ in range(4):
-            _add_case(rng)
-    with work():
-        _current("victims")
+    _cases_and_snapshot(work, 10, "victims")
     with work():
         stored = db.session.get(StatisticsSnapshot, "victims")
         vault = current_vault()
