@@ -56,7 +56,7 @@ FIELDS = {
         "description": TEXT,
     },
 }
-CHUNK = 1000
+CHUNK = 1000  # rows per read and per batch of updates
 
 
 def _table(name: str) -> sa.TableClause:
@@ -82,10 +82,17 @@ def _rewrite(name: str, change, targets: list[str]) -> None:
         .where(table.c.id == sa.bindparam("row_id"))
         .values({target: sa.bindparam(f"new_{target}") for target in targets})
     )
+    # Rows are read a chunk at a time, in id order, and only one chunk's case keys are kept:
+    # a large database is never held in memory at once.
+    after = None
     with open_vault(current_app.extensions["conduct_keyring"]) as vault:
-        rows = connection.execute(sa.select(table)).all()
-        for start in range(0, len(rows), CHUNK):
-            chunk = rows[start : start + CHUNK]
+        while True:
+            query = sa.select(table).order_by(table.c.id).limit(CHUNK)
+            if after is not None:
+                query = query.where(table.c.id > after)
+            chunk = connection.execute(query).all()
+            if not chunk:
+                break
             vault.preload(session, {_case_id(name, row) for row in chunk})
             updates = []
             for row in chunk:
@@ -96,8 +103,9 @@ def _rewrite(name: str, change, targets: list[str]) -> None:
                 updates.append(
                     {"row_id": row.id, **{f"new_{key}": value for key, value in sealed.items()}}
                 )
-            if updates:
-                connection.execute(statement, updates)
+            connection.execute(statement, updates)
+            vault.forget()
+            after = chunk[-1].id
     session.close()
 
 

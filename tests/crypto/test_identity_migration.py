@@ -99,3 +99,23 @@ def test_fields_move_into_documents_and_back(migrated_app):
         assert db.session.get(Case, lost_id).category == "sexual_abuse"
         with pytest.raises(ShreddedError):
             _ = db.session.get(Person, lost_person_id).full_name
+
+
+def test_more_rows_than_one_chunk_move_and_come_back(migrated_app):
+    from conduct.cases.models import StatusChange
+
+    count = 2_345  # more than two chunks of the revision's 1,000 rows
+    with unit_of_work():
+        case = make_case()
+        db.session.add_all(
+            StatusChange(
+                case=case, from_status="received", to_status="received", reason=f"step {n}"
+            )
+            for n in range(count)
+        )
+        case_id = case.id
+    downgrade(revision="0005")
+    upgrade()
+    with unit_of_work():
+        rows = db.session.scalars(select(StatusChange).where(StatusChange.case_id == case_id))
+        assert sorted(row.reason for row in rows) == sorted(f"step {n}" for n in range(count))
