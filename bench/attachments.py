@@ -25,12 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import conduct_app, save_results  # noqa: E402
+from bench.support import conduct_app, logged_in_client, save_results  # noqa: E402
 from conduct.core.db import db, unit_of_work  # noqa: E402
 from conduct.core.missions import seed_missions  # noqa: E402
 from conduct.crypto import current_vault  # noqa: E402
 from conduct.crypto.keys import init_key_dir  # noqa: E402
-from tests.factories import PASSWORD, fresh_code, make_case, make_user  # noqa: E402
+from tests.factories import make_case, make_user  # noqa: E402
 
 DEFAULT_SIZES = (100 * 1024, 1024 * 1024, 20 * 1024 * 1024)
 
@@ -52,20 +52,6 @@ def crypto_only(case_id, data: bytes, repeats: int) -> tuple[float, float, int]:
         seal = best_ms(lambda: vault.seal_file(session, case_id, file_id, data), repeats)
         opened = best_ms(lambda: vault.open_file(session, case_id, file_id, sealed), repeats)
     return seal, opened, len(sealed)
-
-
-def logged_in_client(app, user_id):
-    from conduct.auth.models import User
-
-    with unit_of_work():
-        user = db.session.get(User, user_id)
-        email, code = user.email, fresh_code(user)
-    client = app.test_client()
-    answer = client.post(
-        "/api/v1/session", json={"email": email, "password": PASSWORD, "otp": code}
-    )
-    assert answer.status_code == 200, answer.get_json()
-    return client
 
 
 def run(sizes, repeats: int, database_url: str | None) -> list[dict]:

@@ -29,13 +29,17 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cases import database  # noqa: E402
-from bench.support import conduct_app, save_results  # noqa: E402
+from bench.support import (  # noqa: E402
+    conduct_app,
+    logged_in_client,
+    save_results,
+    scratch_database,
+)
 from conduct.audit.models import AuditEvent  # noqa: E402
 from conduct.core.db import db, unit_of_work  # noqa: E402
 from conduct.core.missions import seed_missions  # noqa: E402
 from conduct.crypto.keys import init_key_dir  # noqa: E402
-from tests.factories import PASSWORD, fresh_code, make_user  # noqa: E402
+from tests.factories import make_user  # noqa: E402
 
 DAYS = 30
 # Share of each kind of event an officer writes.
@@ -109,19 +113,9 @@ def generate_log(size: int, accounts: int, cases: int, seed: int = 7) -> list:
 
 
 def logged_in_auditor(app):
-    from conduct.auth.models import User
-
     with unit_of_work():
         auditor = make_user(("auditor",), ())
-    with unit_of_work():
-        user = db.session.get(User, auditor.id)
-        email, code = user.email, fresh_code(user)
-    client = app.test_client()
-    answer = client.post(
-        "/api/v1/session", json={"email": email, "password": PASSWORD, "otp": code}
-    )
-    assert answer.status_code == 200, answer.get_json()
-    return client
+    return logged_in_client(app, auditor.id)
 
 
 def measure(client, officer_email: str, repeats: int) -> dict[str, float]:
@@ -172,7 +166,7 @@ def run(size: int, accounts: int, cases: int, repeats: int, url: str | None) -> 
     key_dir = workdir / "keys"
     init_key_dir(key_dir)
     with (
-        database(url, workdir) as (name, database_url),
+        scratch_database(url, workdir, "bench-audit-workspace.db") as (name, database_url),
         conduct_app(database_url, workdir, key_dir),
     ):
         app = current_app._get_current_object()

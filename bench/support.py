@@ -107,3 +107,13 @@ def save_results(
     }
     path.write_text(json.dumps(document, indent=2) + "\n")
     return path
+
+
+def logged_in_client(app, user_id):
+    """A test client of ``app`` logged in as the user, through the API as a script would."""
+    from tests.factories import api_login
+
+    client = app.test_client()
+    answer = api_login(client, user_id)
+    assert answer.status_code == 200, answer.get_json()
+    return client

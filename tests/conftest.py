@@ -19,7 +19,8 @@ from conduct import create_app
 from conduct.core.db import db, normalise_database_url, unit_of_work
 from conduct.core.missions import seed_missions
 from conduct.crypto.keys import init_key_dir
-from tests.factories import PASSWORD, fresh_code, make_user
+from tests import factories
+from tests.factories import PASSWORD, make_user
 
 POSTGRES_URL = os.environ.get("CONDUCT_TEST_DATABASE_URL")
 
@@ -158,15 +159,9 @@ def user_factory(app):
 @pytest.fixture
 def api_login(app):
     """Log a test client in through the API with password and a fresh code."""
-    from conduct.auth.models import User
-    from conduct.core.db import unit_of_work
 
     def login(client, user_id, password=PASSWORD):
-        with app.app_context(), unit_of_work():
-            user = db.session.get(User, user_id)
-            email, code = user.email, fresh_code(user)
-        return client.post(
-            "/api/v1/session", json={"email": email, "password": password, "otp": code}
-        )
+        with app.app_context():
+            return factories.api_login(client, user_id, password)
 
     return login

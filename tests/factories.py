@@ -66,3 +66,15 @@ def fresh_code(user) -> str:
     if user.last_totp_step is not None and user.last_totp_step >= step:
         user.last_totp_step = step - 2
     return pyotp.TOTP(login.totp_secret_of(user)).generate_otp(step)
+
+
+def api_login(client, user_id, password=PASSWORD):
+    """Log ``client`` in through the API with the password and a fresh code (needs an app
+    context); returns the answer."""
+    from conduct.auth.models import User
+    from conduct.core.db import db, unit_of_work
+
+    with unit_of_work():
+        user = db.session.get(User, user_id)
+        email, code = user.email, fresh_code(user)
+    return client.post("/api/v1/session", json={"email": email, "password": password, "otp": code})
