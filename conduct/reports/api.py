@@ -8,7 +8,7 @@ from conduct.core.api_docs import documented
 from conduct.core.permissions import requires
 
 from . import services
-from .schemas import ReportOut, ReportPath, ReportQuery, query_arguments
+from .schemas import ReportOut, ReportPath, ReportQuery
 
 blueprint = Blueprint("reports_api", __name__, url_prefix="/api/v1/reports")
 
@@ -22,7 +22,6 @@ def get_report(table: str):
     Suppressed cells have ``"count": null, "suppressed": true``; no combination of answers
     reveals them (docs/statistics.md). Each answer is audited (``report.view``).
     """
-    services.table_spec(table)
-    query = ReportQuery().load(query_arguments(request.args))
+    query = services.requested_answer(table, request.args)
     answer = services.report_answer(g.actor, table, query["by"], query["year"])
     return jsonify(ReportOut().dump(answer))

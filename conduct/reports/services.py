@@ -34,6 +34,7 @@ from conduct.core.db import db
 from conduct.core.errors import NotFound, ValidationFailed
 
 from . import disclosure, snapshots, timeliness, units
+from .schemas import ReportQuery, query_arguments
 from .tables import (
     ALLEGATIONS,
     TABLES,
@@ -143,6 +144,13 @@ def table_spec(table: str) -> TableSpec:
     if spec is None:
         raise NotFound("no such report table; tables: " + ", ".join(TABLES))
     return spec
+
+
+def requested_answer(table: str, args) -> dict:
+    """The ``by`` and ``year`` a request's query string asks of ``table`` (NotFound for an
+    unknown table, before the arguments are checked)."""
+    table_spec(table)
+    return ReportQuery().load(query_arguments(args))
 
 
 def check_request(table: str, by: list[str]) -> TableSpec:

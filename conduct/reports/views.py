@@ -102,8 +102,7 @@ def _arguments(query: dict) -> dict:
 @requires("report:view")
 def chart(table: str):
     """The chart of the same answer, as SVG from our own origin."""
-    services.table_spec(table)
-    query = ReportQuery().load(query_arguments(request.args))
+    query = services.requested_answer(table, request.args)
     answer = services.report_answer(g.actor, table, query["by"], query["year"], shown_as="chart")
     measure = "median_days_to_referral" if table == "timeliness" else "count"
     title = gettext(TITLES[table]) + (f", {query['year']}" if query["year"] else "")
@@ -116,8 +115,7 @@ def chart(table: str):
 @requires("report:export")
 def export(table: str):
     """The same answer as CSV (``report:export``)."""
-    services.table_spec(table)
-    query = ReportQuery().load(query_arguments(request.args))
+    query = services.requested_answer(table, request.args)
     body = services.report_csv(g.actor, table, query["by"], query["year"])
     name = "-".join([table, *query["by"], *([str(query["year"])] if query["year"] else [])])
     response = Response(body, mimetype="text/csv")
