@@ -44,11 +44,7 @@ def latest_checkpoint(connection: Connection):
 
 def read_latest_checkpoint(actor) -> str:
     """The latest signed checkpoint note, for ``actor``; the read is audited."""
-    note = db.session.execute(
-        select(AuditCheckpoint.tree_size, AuditCheckpoint.note)
-        .order_by(AuditCheckpoint.tree_size.desc())
-        .limit(1)
-    ).first()
+    note = latest_checkpoint(db.session.connection())
     if note is None:
         raise NotFound("the audit log has no checkpoint yet: it is sealed after the next request")
     record("audit.checkpoint_read", actor=actor, object_type="checkpoint", object_id=note.tree_size)

@@ -11,14 +11,13 @@ from pathlib import Path
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select
 
 from conduct.core.db import READ_ONLY, db, unit_of_work
 from conduct.crypto.audit_signing import audit_public_key
 
 from .checkpoints import log_origin
+from .leafcheck import leaves_stored
 from .logformat import NoteError, parse_note
-from .models import AuditLeaf
 from .sealer import SealError, seal
 from .verify import TrustedCheckpointError, verify_log
 
@@ -80,9 +79,8 @@ def verify_command(trusted, processes) -> None:
     trusted_note = None if trusted is None else trusted.read()
     start = 0 if trusted_note is None else _trusted_size(trusted_note)
     with snapshot() as connection:
-        leaves = connection.scalar(select(func.count()).select_from(AuditLeaf))
         progress = click.progressbar(
-            length=max(leaves - start, 1),
+            length=max(leaves_stored(connection) - start, 1),
             label="verifying the audit log",
             file=sys.stderr,
         )
@@ -149,9 +147,8 @@ def export_command(directory: Path) -> None:
     seal_now()
     try:
         with snapshot() as connection:
-            leaves = connection.scalar(select(func.count()).select_from(AuditLeaf))
             progress = click.progressbar(
-                length=max(leaves, 1),
+                length=max(leaves_stored(connection), 1),
                 label="exporting the audit log",
                 file=sys.stderr,
             )

@@ -21,7 +21,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from itertools import groupby
 from typing import Any
 
@@ -31,6 +31,7 @@ from conduct.config import Settings, audit_timezone, working_days, working_hours
 from conduct.core.db import db, utcnow
 
 from .events import record
+from .logformat import canonical_time
 from .models import AuditEvent
 from .schemas import FLAG_KINDS
 from .workspace import account_emails
@@ -61,13 +62,12 @@ class FlagReport:
     flags: list[Flag]
 
 
-def _link_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _flag(kind: str, actor_id, rows: Sequence, **detail) -> Flag:
     """A flag over these events, with the event-list filters that show exactly them."""
-    filters = {"since": _link_time(rows[0].occurred_at), "until": _link_time(rows[-1].occurred_at)}
+    filters = {
+        "since": canonical_time(rows[0].occurred_at),
+        "until": canonical_time(rows[-1].occurred_at),
+    }
     if actor_id is not None:
         filters["actor"] = str(actor_id)
     for name in ("action", "outcome"):

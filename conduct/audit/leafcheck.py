@@ -59,6 +59,12 @@ MAX_PROCESSES = 8
 _LAST_LEAF = text("SELECT max(leaf_index) FROM audit_leaves")
 
 
+def leaves_stored(connection: Connection) -> int:
+    """One more than the largest leaf index (an index look-up, not a count of the table)."""
+    last = connection.scalar(_LAST_LEAF)
+    return 0 if last is None else last + 1
+
+
 @dataclass(frozen=True)
 class Problem:
     index: int
@@ -103,8 +109,7 @@ def recompute_leaves(
     Stops after the first batch that is :attr:`LeafHashes.final`. ``processes`` above 1 lets
     long runs of leaves be spread over that many processes.
     """
-    last = connection.scalar(_LAST_LEAF)
-    stop = start if last is None or last < start else last + 1  # no leaf read at or after it
+    stop = max(start, leaves_stored(connection))  # no leaf read at or after it
     end = stop if stop_at is None else min(stop, stop_at)
     if processes < 2 or end - start < PARALLEL_MINIMUM or not _can_share(connection):
         yield from _read(connection, start, end, stop, cuts, progress)

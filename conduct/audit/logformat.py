@@ -176,18 +176,8 @@ class Frontier:
     def to_bytes(self) -> bytes:
         return b"".join(self.hashes)
 
-    def copy(self) -> Frontier:
-        return Frontier(self.size, self.hashes)
-
     def append(self, leaf: bytes) -> None:
-        hashes = self.hashes
-        hashes.append(leaf)
-        merges = self.size
-        while merges & 1:
-            right = hashes.pop()
-            hashes[-1] = hashlib.sha256(b"\x01" + hashes[-1] + right).digest()
-            merges >>= 1
-        self.size += 1
+        self._push(leaf, 1)
 
     def extend(self, leaves: list[bytes]) -> None:
         """Append ``leaves`` in order: the same tree as appending them one by one, quicker

@@ -321,7 +321,7 @@ def case_access(auditor, reference: str) -> CaseAccess:
     accounts: dict[uuid.UUID | None, AccountAccess] = {}
     for actor_id, action, outcome, first_at, last_at, count in grouped:
         account = accounts.setdefault(actor_id, AccountAccess(actor_id))
-        _add_access(account, action, outcome, _aware(first_at), _aware(last_at), count)
+        _add_access(account, action, outcome, first_at, last_at, count)
     _fill_emails(accounts)
     ordered = sorted(accounts.values(), key=lambda account: account.last_at, reverse=True)
     record(
@@ -333,11 +333,6 @@ def case_access(auditor, reference: str) -> CaseAccess:
     )
     db.session.flush()
     return CaseAccess(reference, case_id, ordered)
-
-
-def _aware(moment: datetime) -> datetime:
-    """min() and max() keep the column type, but be sure: a naive moment here is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _add_access(account: AccountAccess, action, outcome, first_at, last_at, count) -> None:
