@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, mapped_column, object_session
 from sqlalchemy.orm.attributes import flag_modified
 
 from .envelope import (
+    SealingKey,
     cell_context,
     open_cell,
     open_cells,
@@ -48,6 +49,7 @@ from .vault import Vault, current_vault
 IDENTIFYING_BLOCK = 16
 IDENTITY_BLOCK = 64
 IDENTITY_COLUMN = "identity"
+_IDENTITY_ATTR = "identity_sealed"  # the model attribute of the identity column
 CODED_BLOCK = 256
 CODED_COLUMN = "coded"
 
@@ -167,14 +169,14 @@ class IdentifyingField:
         if pending is None:
             pending = obj.__dict__[_PENDING] = {}
         pending[self.name] = value
-        _mark_changed(obj, "identity_sealed")
+        _mark_changed(obj, _IDENTITY_ATTR)
 
 
 def identity_values(obj) -> dict[str, Any]:
     """The identifying fields of a stored row, opened once per row with its case's data key
     (empty for a row not sealed yet). Raises ShreddedError when the case's key is gone."""
     state = obj.__dict__
-    token = state.get("identity_sealed") or obj.identity_sealed
+    token = state.get(_IDENTITY_ATTR) or obj.identity_sealed
     hit = state.get(_IDENTITY)
     if hit is not None and hit[0] is token:
         return hit[1]
@@ -184,10 +186,24 @@ def identity_values(obj) -> dict[str, Any]:
     vault = current_vault()
     key = vault.loaded_data_key(case_id) or vault.data_key(_session_of(obj), case_id)
     cls = type(obj)
-    plain = open_cell(key, bytes(token), _identity_context(cls.__tablename__) + binding)
-    values = _load_identity(cls.__identifying__, unpad(plain))
+    values = _open_identity(key, cls.__tablename__, cls.__identifying__, token, binding)
     state[_IDENTITY] = (token, values)
     return values
+
+
+def _seal_identity(
+    key: SealingKey, table: str, codecs: Mapping[str, Codec], values, binding: bytes
+) -> bytes:
+    """A row's identity document sealed for the row named by ``binding``."""
+    plaintext = pad(_dump_identity(codecs, values), IDENTITY_BLOCK)
+    return seal_cell(key, plaintext, _identity_context(table) + binding)
+
+
+def _open_identity(
+    key: SealingKey, table: str, codecs: Mapping[str, Codec], token, binding: bytes
+) -> dict[str, Any]:
+    plain = open_cell(key, bytes(token), _identity_context(table) + binding)
+    return _load_identity(codecs, unpad(plain))
 
 
 def _dump_identity(codecs: Mapping[str, Codec], values: Mapping[str, Any]) -> bytes:
@@ -230,8 +246,7 @@ def seal_identity_document(
     migrations); ``codecs`` are the row's fields as the model declares them.
     Raises ShreddedError when the case's data key is gone."""
     key = vault.data_key(session, case_id)
-    plaintext = pad(_dump_identity(codecs, values), IDENTITY_BLOCK)
-    return seal_cell(key, plaintext, _identity_context(table) + row_binding(row_id, case_id))
+    return _seal_identity(key, table, codecs, values, row_binding(row_id, case_id))
 
 
 def open_identity_document(
@@ -245,8 +260,7 @@ def open_identity_document(
 ) -> dict[str, Any]:
     """The plain fields of an ``identity`` column sealed as :func:`seal_identity_document`."""
     key = vault.data_key(session, case_id)
-    context = _identity_context(table) + row_binding(row_id, case_id)
-    return _load_identity(codecs, unpad(open_cell(key, bytes(token), context)))
+    return _open_identity(key, table, codecs, token, row_binding(row_id, case_id))
 
 
 class CodedField:
@@ -370,14 +384,9 @@ def open_coded_document(vault: Vault, table: str, token: bytes, binding: bytes) 
     return unpad(plain)
 
 
-def open_coded_documents(vault: Vault, table: str, cells) -> Iterator[bytes]:
-    """:func:`open_coded_document` over many ``(binding, token)`` cells of one table."""
-    for plain in open_cells(vault.statistics_key, _coded_context(table), cells):
-        yield unpad(plain)
-
-
 def open_padded_coded_documents(vault: Vault, table: str, cells) -> Iterator[bytes]:
-    """:func:`open_coded_documents` with the padding left on, for callers that only look for
+    """Many rows' coded documents (``(binding, token)`` cells of one table), opened with the
+    statistics key and with the padding left on, for callers that only look for
     :func:`coded_fact_pattern` in each document: a pattern is ASCII ending in a quote, so it
     cannot run into the padding, and not removing it saves a copy per row."""
     return open_cells(vault.statistics_key, _coded_context(table), cells)
@@ -540,12 +549,9 @@ class SealedRow:
                 values = changed = {name: pending.get(name) for name in cls.__identifying__}
             else:  # the other fields come from the stored document
                 values, changed = {**identity_values(self), **pending}, pending
-            token = seal_cell(
-                vault.data_key(session, case_id),
-                pad(_dump_identity(cls.__identifying__, values), IDENTITY_BLOCK),
-                _identity_context(cls.__tablename__) + binding,
-            )
-            store_column(self, "identity_sealed", token, is_new)
+            key = vault.data_key(session, case_id)
+            token = _seal_identity(key, cls.__tablename__, cls.__identifying__, values, binding)
+            store_column(self, _IDENTITY_ATTR, token, is_new)
             self.__dict__[_IDENTITY] = (token, values)
         if coded:
             _seal_coded(vault, self, binding, is_new)

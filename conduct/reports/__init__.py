@@ -1,7 +1,7 @@
 """Anonymised statistics for leadership: fixed tables, disclosure control, charts, exports.
 
 The package reads coded facts with the statistics key only (``conduct.crypto.columns``'
-``open_coded_documents``): it reaches no case data key and no identifying field, and a test
+``open_padded_coded_documents``): it reaches no case data key and no identifying field, and a test
 keeps it so. docs/statistics.md explains the counting rules and the disclosure control.
 
 - :mod:`.tables`: the tables, their dimensions, and counting every reachable cell.

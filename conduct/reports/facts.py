@@ -1,7 +1,7 @@
 """Reading the coded facts statistics need, with the statistics key only.
 
 Each row's coded facts are one sealed document (``conduct.crypto.columns``); they are opened
-once per row with :func:`open_coded_documents`, which uses the statistics key and nothing
+once per row with :func:`open_padded_coded_documents`, which uses the statistics key and nothing
 else: no case data key is unwrapped and no identifying column is selected. Documents are
 canonical JSON, so equal facts give equal bytes: each distinct document is decoded once
 (incident dates, the one fact that varies a lot, are cut out first, since no table uses them).
