@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from .workflow import CLOSING_STATUSES, MEMBER_STATE_ENTITIES
+from .workflow import CLOSING_STATUSES, MEMBER_STATE_ENTITIES, last_entered
 
 FINDING_STATUSES = ("substantiated", "not_substantiated")
 KINDS = ("referral", "finding", "member_state_reply", "referral_answer")
@@ -94,8 +94,7 @@ def _entered_member_state_wait(case) -> date | None:
     """The day the case last moved to pending_member_state, if it is waiting there now."""
     if case.status != "pending_member_state":
         return None
-    moves = [change.at for change in case.history if change.to_status == "pending_member_state"]
-    return max(moves).date() if moves else None
+    return last_entered(case, ("pending_member_state",))
 
 
 def open_deadlines(case, rules: DeadlineRules) -> list[Deadline]:

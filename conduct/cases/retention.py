@@ -33,7 +33,7 @@ from conduct.crypto.models import DataKey
 
 from .models import Case
 from .services import shred_case
-from .workflow import CLOSING_STATUSES
+from .workflow import CLOSING_STATUSES, last_entered
 
 ACTION_REVIEW = "retention.review"
 ACTION_SHRED = "retention.shred"
@@ -97,8 +97,7 @@ def years_after(day: date, years: int) -> date:
 
 def closed_on(case: Case) -> date | None:
     """The day the case last moved into a closing status, or None if the history has none."""
-    days = [change.at.date() for change in case.history if change.to_status in CLOSING_STATUSES]
-    return max(days, default=None)
+    return last_entered(case, CLOSING_STATUSES)
 
 
 def assess(case: Case, policy: RetentionPolicy) -> ClosedCase | None:
@@ -133,19 +132,25 @@ def review(actor, policy: RetentionPolicy, today: date) -> Review:
     return Review(today, due, kept)
 
 
+def _live_cases_query():
+    """Cases whose data key still exists, with what :func:`assess` reads of them."""
+    return (
+        select(Case)
+        .where(Case.id.in_(select(DataKey.case_id)))
+        .options(selectinload(Case.history), selectinload(Case.findings))
+    )
+
+
 def _live_cases() -> Iterator[Case]:
-    """Cases whose data key still exists, with their history and findings, read in chunks so
-    that a large database is not held in the session at once."""
+    """Every live case, read in chunks so that a large database is not held in the session
+    at once."""
     session = db.session
-    live = select(DataKey.case_id)
     after = None
     while True:
-        query = select(Case).where(Case.id.in_(live)).order_by(Case.id).limit(REVIEW_CHUNK)
+        query = _live_cases_query().order_by(Case.id).limit(REVIEW_CHUNK)
         if after is not None:
             query = query.where(Case.id > after)
-        cases = session.scalars(
-            query.options(selectinload(Case.history), selectinload(Case.findings))
-        ).all()
+        cases = session.scalars(query).all()
         if not cases:
             return
         yield from cases
@@ -163,17 +168,17 @@ def shred_due(
 ) -> int:
     """Shred each of ``cases`` that is still due (checked again: it may have been reopened or
     shredded since the review). Runs in the caller's transaction; returns how many."""
-    shredded = 0
-    for item in cases:
-        case = db.session.scalars(
-            select(Case)
-            .where(Case.id == item.id, Case.id.in_(select(DataKey.case_id)))
-            .options(selectinload(Case.history), selectinload(Case.findings))
-        ).first()
-        now = None if case is None else assess(case, policy)
+    # One read for the whole batch; every case is assessed before any is shredded (shredding
+    # expires what the session holds).
+    ids = [item.id for item in cases]
+    loaded = db.session.scalars(_live_cases_query().where(Case.id.in_(ids))).all()
+    due = []
+    for case in loaded:
+        now = assess(case, policy)
         if now is not None and now.is_due(today):
-            shred_case(actor, case, action=ACTION_SHRED)
-            shredded += 1
-        if progress is not None:
-            progress(1)
-    return shredded
+            due.append(case)
+    for case in due:
+        shred_case(actor, case, action=ACTION_SHRED)
+    if progress is not None:
+        progress(len(cases))
+    return len(due)

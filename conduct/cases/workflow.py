@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 from flask_babel import gettext
 
@@ -39,6 +40,12 @@ class Requirement:
     field: str
     description: str
     is_met: Callable[[Case], bool]
+
+
+def last_entered(case: Case, statuses) -> date | None:
+    """The day the case last moved into one of ``statuses``, or None if its history has none."""
+    moves = [change.at for change in case.history if change.to_status in statuses]
+    return max(moves).date() if moves else None
 
 
 def has_investigation_referral(case: Case) -> bool:
