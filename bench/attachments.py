@@ -25,7 +25,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.support import conduct_app, logged_in_client, save_results  # noqa: E402
+from bench.support import (  # noqa: E402
+    conduct_app,
+    logged_in_client,
+    save_results,
+    scratch_database,
+)
 from conduct.core.db import db, unit_of_work  # noqa: E402
 from conduct.core.missions import seed_missions  # noqa: E402
 from conduct.crypto import current_vault  # noqa: E402
@@ -55,14 +60,23 @@ def crypto_only(case_id, data: bytes, repeats: int) -> tuple[float, float, int]:
 
 
 def run(sizes, repeats: int, database_url: str | None) -> list[dict]:
+    """Each size on a throwaway database: SQLite, or one made on the PostgreSQL server."""
+    with (
+        tempfile.TemporaryDirectory(prefix="conduct-bench-") as tmp,
+        scratch_database(database_url, Path(tmp), "bench.db") as (_name, url),
+    ):
+        workdir = Path(tmp)
+        key_dir = workdir / "keys"
+        init_key_dir(key_dir)
+        return _measure(url, workdir, key_dir, sizes, repeats)
+
+
+def _measure(url: str, workdir: Path, key_dir: Path, sizes, repeats: int) -> list[dict]:
+    """Uploads and downloads of each size on a fresh database (``url``)."""
     from flask import current_app
 
     from conduct.cases.models import CaseTeamMember
 
-    workdir = Path(tempfile.mkdtemp(prefix="conduct-bench-"))
-    key_dir = workdir / "keys"
-    init_key_dir(key_dir)
-    url = database_url or f"sqlite:///{workdir / 'bench.db'}"
     rows = []
     with conduct_app(url, workdir, key_dir):
         app = current_app._get_current_object()
