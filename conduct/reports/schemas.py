@@ -6,6 +6,8 @@ from marshmallow import Schema, ValidationError, fields, post_load, pre_load, va
 
 from conduct.core.i18n import N_
 
+from .tables import TABLES
+
 
 class ReportQuery(Schema):
     """``by=mission,year`` or ``by=mission&by=year``; ``year=2025``. Nothing else."""
@@ -43,7 +45,7 @@ def query_arguments(args) -> dict:
 class ReportPath(Schema):
     table = fields.String(
         required=True,
-        validate=validate.OneOf(["allegations", "victims", "subjects", "timeliness"]),
+        validate=validate.OneOf(list(TABLES)),
         metadata={"description": "the statistics table"},
     )
 

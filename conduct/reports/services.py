@@ -75,10 +75,16 @@ def clear_cache() -> None:
 
 def computed_table(name: str, threshold: int, today: date | None = None) -> ComputedTable:
     """The table, from the cache when the data has not changed since it was computed."""
+    # Read before any row: a table computed from newer rows is then only recomputed again.
+    return _cached_table(name, threshold, today, statistics_generation())
+
+
+def _cached_table(
+    name: str, threshold: int, today: date | None, generation: int | None
+) -> ComputedTable:
+    """The table at ``generation`` (None: this transaction's own view, never cached)."""
     # The database too: tests and tools run several applications in one process.
     key = (str(db.engine.url), name, threshold, today if name == TIMELINESS.name else None)
-    # Read before any row: a table computed from newer rows is then only recomputed again.
-    generation = statistics_generation()
     with _cache.lock:
         hit = _cache.entries.get(key)
     if hit is not None and generation is not None and hit[0] == generation:
@@ -103,7 +109,8 @@ def _compute(name: str, threshold: int, today: date | None, generation: int | No
 def _compute_timeliness(threshold: int, today: date, generation: int | None) -> ComputedTable:
     """Reports by mission and year, with the allegations table's decisions on the same
     cells, and the measures of the published ones."""
-    allegations = computed_table(ALLEGATIONS.name, threshold)
+    # The allegations table of the same generation (not read again: it could have moved on).
+    allegations = _cached_table(ALLEGATIONS.name, threshold, None, generation)
     records = snapshots.current_records(TIMELINESS.name, generation)
     missions, years = units.case_domains()
     domains = {"mission": missions, YEAR: years}
