@@ -16,7 +16,7 @@ from .models import AuditEvent
 
 OUTCOMES = frozenset({"success", "denied", "failed", "invalid"})
 _NAME = re.compile(r"^_?[a-z][a-z0-9_.:-]{0,63}$")
-_REFERENCE = re.compile(r"^[A-Z]{2,16}-\d{4}-\d{4,6}$")
+REFERENCE = re.compile(r"^[A-Z]{2,16}-\d{4}-\d{4,6}$")  # a case reference
 _OBJECT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
@@ -53,7 +53,7 @@ def record(
         raise AuditError(f"audit outcome must be one of {sorted(OUTCOMES)}")
     field_names = sorted({_name("field", field) for field in fields})
     reference = getattr(case, "reference", None)
-    if reference is not None and not _REFERENCE.match(reference):
+    if reference is not None and not REFERENCE.match(reference):
         raise AuditError("audit case reference is not a case reference")
     object_text = None if object_id is None else str(object_id)
     if object_text is not None and not _OBJECT_ID.match(object_text):

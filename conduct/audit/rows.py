@@ -59,14 +59,20 @@ def _encode_sqlite_row(row: Sequence) -> bytes:
     )
 
 
+# Events above ``:after`` that have no leaf yet: what the sealer seals and verify counts.
+_UNSEALED = (
+    " FROM audit_events e WHERE e.id > :after"
+    " AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.event_id = e.id)"
+)
+COUNT_UNSEALED = text(f"SELECT count(*){_UNSEALED}")  # noqa: S608 - constants
+UNSEALED_IDS = text(f"SELECT e.id{_UNSEALED} ORDER BY e.id LIMIT :limit")  # noqa: S608
+
+
 @cache
 def unsealed_events(dialect: str) -> TextClause:
     """Events above ``:after`` without a leaf, in id order, ``:limit`` of them."""
     return text(
-        f"SELECT {event_columns(dialect)} FROM audit_events e"  # noqa: S608 - constants
-        " WHERE e.id > :after"
-        " AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.event_id = e.id)"
-        " ORDER BY e.id LIMIT :limit"
+        f"SELECT {event_columns(dialect)}{_UNSEALED} ORDER BY e.id LIMIT :limit"  # noqa: S608
     )
 
 

@@ -22,9 +22,8 @@ from marshmallow import (
 
 from conduct.core.i18n import N_
 
-from .events import OUTCOMES
+from .events import OUTCOMES, REFERENCE
 
-REFERENCE = re.compile(r"^[A-Z]{2,16}-\d{4}-\d{4,6}$")
 ACTION = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
 CURSOR = re.compile(r"^\d{1,20}-\d{1,20}$")
 FLAG_KINDS = ("many_cases", "outside_missions", "denials", "unusual_hours", "exports")

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from conduct.crypto.audit_signing import is_valid_checkpoint_signature
@@ -39,19 +39,10 @@ from .logformat import (
     parse_note,
 )
 from .models import AuditCheckpoint, AuditEvent, AuditLeaf
+from .rows import COUNT_UNSEALED, UNSEALED_IDS
 from .sealer import late_event_floor
 
 UNSEALED_SHOWN = 10
-
-_COUNT_UNSEALED = text(
-    "SELECT count(*) FROM audit_events e WHERE e.id > :after"
-    " AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.event_id = e.id)"
-)
-_UNSEALED_IDS = text(
-    "SELECT e.id FROM audit_events e WHERE e.id > :after"
-    " AND NOT EXISTS (SELECT 1 FROM audit_leaves l WHERE l.event_id = e.id)"
-    " ORDER BY e.id LIMIT :limit"
-)
 
 
 class TrustedCheckpointError(ValueError):
@@ -212,11 +203,11 @@ class LogVerifier:
             leaves = self.connection.scalar(select(func.count()).select_from(AuditLeaf))
             self.report.unsealed = max(0, total - leaves)
         else:
-            self.report.unsealed = self.connection.scalar(_COUNT_UNSEALED, {"after": sealed_after})
+            self.report.unsealed = self.connection.scalar(COUNT_UNSEALED, {"after": sealed_after})
         if self.report.unsealed:
             self.report.unsealed_ids = list(
                 self.connection.scalars(
-                    _UNSEALED_IDS, {"after": sealed_after, "limit": UNSEALED_SHOWN}
+                    UNSEALED_IDS, {"after": sealed_after, "limit": UNSEALED_SHOWN}
                 )
             )
 

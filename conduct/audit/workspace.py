@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from flask_babel import gettext
@@ -26,7 +25,7 @@ from conduct.auth.models import User
 from conduct.auth.services import normalise_email
 from conduct.cases.models import Case
 from conduct.core.db import db
-from conduct.core.errors import ValidationFailed
+from conduct.core.errors import CaseRef, ValidationFailed
 
 from .events import record
 from .models import AuditEvent
@@ -140,7 +139,7 @@ def case_id_of(reference: str) -> uuid.UUID | None:
 def _record_read(action: str, auditor, filters: EventFilter, extra: tuple[str, ...] = ()):
     case = None
     if filters.case_reference or filters.case_id:
-        case = SimpleNamespace(id=filters.case_id, reference=filters.case_reference)
+        case = CaseRef(filters.case_id, filters.case_reference)
     record(
         action,
         actor=auditor,
@@ -329,7 +328,7 @@ def case_access(auditor, reference: str) -> CaseAccess:
         actor=auditor,
         object_type="case",
         object_id=case_id,
-        case=SimpleNamespace(id=case_id, reference=reference),
+        case=CaseRef(case_id, reference),
     )
     db.session.flush()
     return CaseAccess(reference, case_id, ordered)
