@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from flask_babel import gettext
@@ -117,10 +117,8 @@ def _matching_rows(vault, scope, patterns: list[bytes], start: int, per_page: in
 
 def _id_bytes_reader(sample):
     """How to turn the ids read into their 16 bytes, chosen once for thousands of rows: SQLite
-    gives 32 hex digits, PostgreSQL the bytes themselves (``uuid_send``), psycopg a UUID."""
-    if isinstance(sample, bytes):
-        return bytes
-    return attrgetter("bytes") if isinstance(sample, uuid.UUID) else bytes.fromhex
+    gives 32 hex digits, PostgreSQL the bytes themselves (``uuid_send``)."""
+    return bytes if isinstance(sample, bytes) else bytes.fromhex
 
 
 def _id_bytes(raw) -> bytes:
