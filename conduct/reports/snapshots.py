@@ -26,7 +26,6 @@ the mark is not used.
 from __future__ import annotations
 
 import io
-import uuid
 
 import numpy as np
 from sqlalchemy import func, select
@@ -44,7 +43,7 @@ from conduct.crypto import IntegrityError, KeyFormatError, current_vault
 from conduct.crypto.snapshots import open_snapshot, seal_snapshot
 
 from . import units
-from .facts import is_postgresql
+from .facts import case_key, is_postgresql
 from .models import StatisticsSnapshot
 
 # Changed cases read again on top of a snapshot at most; beyond, everything is read.
@@ -88,17 +87,14 @@ def _brought_up_to_date(
 def changed_cases_since(generation: int) -> list[str] | None:
     """The cases (32 hex digits) changed by commits after ``generation``; None when some
     change could not be pinned to cases."""
+    key = case_key(StatisticsChange.case_id)
     rows = driver_rows(
-        select(StatisticsChange.case_id).where(StatisticsChange.generation > generation).distinct()
+        select(key).where(StatisticsChange.generation > generation).distinct().order_by(key)
     )
-    changed = sorted({_hex(row[0]) for row in rows})
-    if _hex(EVERY_CASE) in changed:
+    changed = [row[0] for row in rows]
+    if EVERY_CASE.hex in changed:
         return None
     return changed
-
-
-def _hex(case_id) -> str:
-    return case_id.hex if isinstance(case_id, uuid.UUID) else case_id.replace("-", "")
 
 
 def _load(table: str) -> tuple[int, units.Records] | None:
