@@ -12,11 +12,10 @@ from typing import Any
 
 from flask_babel import gettext
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from conduct.audit import record
-from conduct.core.db import db
+from conduct.core.db import db, upsert
 from conduct.core.errors import (
     Forbidden,
     NotFound,
@@ -72,9 +71,8 @@ def allocate_references(session: Session, mission_code: str, year: int, count: i
     One atomic upsert: PostgreSQL locks the counter row until the transaction ends; SQLite
     transactions here always begin IMMEDIATE, so only one writer runs at a time.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = (
-        dialect.insert(ReferenceCounter)
+        upsert(ReferenceCounter, session)
         .values(mission_code=mission_code, year=year, last_number=count)
         .on_conflict_do_update(
             index_elements=["mission_code", "year"],

@@ -124,6 +124,16 @@ def _begin_immediate(connection) -> None:
         connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def upsert(model, session=None):
+    """An INSERT of ``model`` that takes ``on_conflict_do_update``, for the database of
+    ``session`` (default: the application's) (both dialects have one; the core insert has not)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    bind = (session or db.session).get_bind()
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
 def driver_rows(statement) -> list[tuple]:
     """All rows of ``statement`` as the database driver returns them: plain tuples, no result
     type processing. For reads of thousands of rows whose columns the caller takes raw (ids

@@ -29,8 +29,6 @@ import io
 
 import numpy as np
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from conduct.cases.generation import (
     EVERY_CASE,
@@ -38,12 +36,12 @@ from conduct.cases.generation import (
     changes_pruned_through,
     prune_changes,
 )
-from conduct.core.db import db, driver_rows
+from conduct.core.db import db, driver_rows, upsert
 from conduct.crypto import IntegrityError, KeyFormatError, current_vault
 from conduct.crypto.snapshots import open_snapshot, seal_snapshot
 
 from . import units
-from .facts import case_key, is_postgresql
+from .facts import case_key
 from .models import StatisticsSnapshot
 
 # Changed cases read again on top of a snapshot at most; beyond, everything is read.
@@ -120,8 +118,7 @@ def _store(table: str, generation: int, records: units.Records) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, layout=np.array(units.layout_signature(table)), **records)
     sealed = seal_snapshot(current_vault(), table, generation, buffer.getvalue())
-    insert = postgresql_insert if is_postgresql() else sqlite_insert
-    statement = insert(StatisticsSnapshot).values(name=table, generation=generation, sealed=sealed)
+    statement = upsert(StatisticsSnapshot).values(name=table, generation=generation, sealed=sealed)
     # Concurrent answers may both write: the later generation stays.
     db.session.execute(
         statement.on_conflict_do_update(
