@@ -13,6 +13,8 @@ from werkzeug.exceptions import HTTPException
 
 from conduct.crypto.vault import open_vault
 
+from .assets import cache_static
+from .assets import init_app as init_assets
 from .db import db
 from .errors import ConductError, error_body
 from .i18n import N_, translate_problem, translate_problems
@@ -57,6 +59,7 @@ def _commit_request(response):
     db.session.commit()
     for hook in current_app.extensions.get("conduct_after_commit", ()):
         hook()
+    cache_static(response)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     if request.is_secure:
@@ -175,6 +178,7 @@ def handle_unexpected_error(error: Exception):
 
 
 def init_app(app: Flask) -> None:
+    init_assets(app)
     app.before_request(_begin_request)
     app.after_request(_commit_request)
     app.teardown_request(_end_request)
