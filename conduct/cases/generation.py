@@ -33,7 +33,7 @@ import uuid
 from functools import cache
 from itertools import chain
 
-from sqlalchemy import DDL, BigInteger, delete, event, insert, select, update
+from sqlalchemy import DDL, BigInteger, delete, event, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from conduct.core.db import db
@@ -81,6 +81,7 @@ _RAISE = (
     .values(value=StatisticsGeneration.value + 1)
     .returning(StatisticsGeneration.value)
 )
+_LOG_CHANGE = StatisticsChange.__table__.insert()
 _READ = select(StatisticsGeneration.value).where(StatisticsGeneration.id == _ROW)
 
 
@@ -110,6 +111,7 @@ def prune_changes(through: int) -> None:
     db.session.execute(delete(StatisticsChange).where(StatisticsChange.generation <= through))
 
 
+@cache
 def feeds_statistics(model: type) -> bool:
     """Does a change to rows of ``model`` change what statistics read?"""
     return model is DataKey or bool(getattr(model, "__coded__", None))
@@ -172,8 +174,10 @@ def _raise_generation(session: Session) -> None:
     cases = session.info.pop(_CHANGED, None)
     if cases:
         generation = session.execute(_RAISE).scalar_one()
-        session.execute(
-            insert(StatisticsChange),
+        # A Core statement on the session's connection: the ORM's bulk path would handle
+        # each row as an object for nothing.
+        session.connection().execute(
+            _LOG_CHANGE,
             [{"generation": generation, "case_id": case_id} for case_id in sorted(cases)],
         )
 

@@ -16,13 +16,13 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, LargeBinary, String
+from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from conduct import codes
 from conduct.core.db import Timestamps, UuidKey, db, utcnow
 from conduct.crypto import DATE, INTEGER, TEXT, SealedRow, list_of, member_of
-from conduct.crypto.columns import store_column
+from conduct.crypto.columns import SealedBytes, store_column
 
 _PARTIAL_DATE = re.compile(r"^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?$")
 
@@ -177,8 +177,8 @@ class Person(CaseChild, db.Model):
         "nationality": country,
     }
 
-    personnel_number_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
-    name_dob_index: Mapped[bytes | None] = mapped_column(LargeBinary(32), index=True)
+    personnel_number_index: Mapped[bytes | None] = mapped_column(SealedBytes(32), index=True)
+    name_dob_index: Mapped[bytes | None] = mapped_column(SealedBytes(32), index=True)
 
     case: Mapped[Case] = relationship(back_populates="persons")
 

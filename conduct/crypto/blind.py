@@ -27,8 +27,9 @@ def normalise_name(value: str) -> str:
     else:
         decomposed = unicodedata.normalize("NFKD", value)
         bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
-    parts = [part for part in _NOT_LETTER.split(bare) if part]
-    return " ".join(sorted(parts))
+    parts = _NOT_LETTER.sub(" ", bare).split()
+    parts.sort()
+    return " ".join(parts)
 
 
 class BlindIndexer:

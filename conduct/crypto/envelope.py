@@ -27,7 +27,7 @@ _HEADER = 1 + 16 + 12
 _AAD_PREFIX = b"conduct/v1\x00"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SealingKey:
     """An unwrapped AES-256 key with its id. Lives only as long as a unit of work needs it."""
 
