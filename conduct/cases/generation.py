@@ -33,7 +33,8 @@ import uuid
 from functools import cache
 from itertools import chain
 
-from sqlalchemy import DDL, BigInteger, delete, event, select, update
+from sqlalchemy import DDL, BigInteger, Uuid, bindparam, delete, event, func, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from conduct.core.db import db
@@ -82,6 +83,13 @@ _RAISE = (
     .returning(StatisticsGeneration.value)
 )
 _LOG_CHANGE = StatisticsChange.__table__.insert()
+_LOG_CHANGES_ARRAY = StatisticsChange.__table__.insert().from_select(
+    ["generation", "case_id"],
+    select(
+        bindparam("generation", type_=BigInteger),
+        func.unnest(bindparam("cases", type_=postgresql.ARRAY(Uuid))),
+    ),
+)
 _READ = select(StatisticsGeneration.value).where(StatisticsGeneration.id == _ROW)
 
 
@@ -174,11 +182,18 @@ def _raise_generation(session: Session) -> None:
     cases = session.info.pop(_CHANGED, None)
     if cases:
         generation = session.execute(_RAISE).scalar_one()
-        # A Core statement on the session's connection: the ORM's bulk path would handle
-        # each row as an object for nothing.
-        session.connection().execute(
-            _LOG_CHANGE,
-            [{"generation": generation, "case_id": case_id} for case_id in sorted(cases)],
+        _log_changes(session.connection(), generation, sorted(cases))
+
+
+def _log_changes(connection, generation: int, cases: list[uuid.UUID]) -> None:
+    """Log the cases a commit changed: Core statements on the session's connection (the
+    ORM's bulk path would handle each row as an object for nothing); on PostgreSQL one
+    statement taking the cases as an array, not one row at a time over the network."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOG_CHANGES_ARRAY, {"generation": generation, "cases": cases})
+    else:
+        connection.execute(
+            _LOG_CHANGE, [{"generation": generation, "case_id": case_id} for case_id in cases]
         )
 
 
