@@ -183,15 +183,19 @@ class Person(CaseChild, db.Model):
     case: Mapped[Case] = relationship(back_populates="persons")
 
     def after_sealing(self, vault, sealed, is_new: bool) -> None:
+        """Both indexes of a new row; for a stored row, those whose fields changed. A field
+        not just sealed is opened only when a stored row's index needs it."""
         indexer = vault.blind_indexer
-        if "personnel_number" in sealed:
-            value = indexer.personnel_number(sealed["personnel_number"])
-            store_column(self, "personnel_number_index", value, is_new)
-        if "full_name" in sealed or "date_of_birth" in sealed:
-            # The other field is opened only when it was not just sealed.
-            name = sealed["full_name"] if "full_name" in sealed else self.full_name  # noqa: SIM401
-            born = sealed["date_of_birth"] if "date_of_birth" in sealed else self.date_of_birth  # noqa: SIM401
-            store_column(self, "name_dob_index", indexer.name_dob(name, born), is_new)
+
+        def value(name: str):
+            return sealed.get(name) if is_new or name in sealed else getattr(self, name)
+
+        if is_new or "personnel_number" in sealed:
+            index = indexer.personnel_number(value("personnel_number"))
+            store_column(self, "personnel_number_index", index, is_new)
+        if is_new or "full_name" in sealed or "date_of_birth" in sealed:
+            index = indexer.name_dob(value("full_name"), value("date_of_birth"))
+            store_column(self, "name_dob_index", index, is_new)
 
 
 class Referral(CaseChild, db.Model):

@@ -539,9 +539,9 @@ class SealedRow:
     def after_sealing(self, vault: Vault, sealed: Mapping[str, Any], is_new: bool) -> None:
         """Hook for derived values (blind indexes) once identifying fields are sealed.
 
-        ``sealed`` maps the fields just sealed to their plain values (for a new row, the
-        fields it was given: the others are None); store derived columns with
-        :func:`store_column`.
+        ``sealed`` maps the fields just sealed to their plain values. For a new row it holds
+        the fields the row was given: a field missing from it is None, and every derived
+        column is to be stored. Store derived columns with :func:`store_column`.
         """
 
     def _seal_pending(self, session: Session, vault: Vault, is_new: bool) -> None:
@@ -554,8 +554,11 @@ class SealedRow:
         case_id = self.sealing_case_id
         binding = row_binding(self.id, case_id)
         if identity:
-            if is_new:  # a field not given is null in the document
-                values = changed = pending or {}
+            if is_new:
+                # A field not given is null in the document. A new row flushed again after a
+                # rollback (its pending values already taken) keeps the values it was sealed
+                # with, which its instance still holds.
+                values = changed = pending if pending is not None else identity_values(self)
             else:  # the other fields come from the stored document
                 values, changed = {**identity_values(self), **pending}, pending
             key = vault.data_key(session, case_id)

@@ -159,6 +159,53 @@ def test_blind_indexes_match_normalised_identities(work):
         assert len(a.personnel_number_index) == 32
 
 
+def test_a_new_row_added_again_after_a_rollback_keeps_its_values_and_indexes(work):
+    """A savepoint rolled back after a new person's flush leaves the instance with its
+    sealed values; added again, it is saved whole, blind indexes included."""
+    born = date(1990, 5, 6)
+    with work() as session:
+        case = make_case()
+        session.flush()
+        savepoint = session.begin_nested()
+        person = Person(
+            case=case,
+            role="subject",
+            full_name="Awa Traoré",
+            date_of_birth=born,
+            personnel_number="XY-123456",
+        )
+        session.add(person)
+        session.flush()
+        savepoint.rollback()
+        session.add(person)
+        session.flush()
+        person_id = person.id
+        expected = make_person(
+            case,
+            role="subject",
+            full_name="Awa Traoré",
+            date_of_birth=born,
+            personnel_number="XY-123456",
+        )
+        indexes = (expected.personnel_number_index, expected.name_dob_index)
+    with work():
+        stored = db.session.get(Person, person_id)
+        assert (stored.full_name, stored.date_of_birth, stored.personnel_number) == (
+            "Awa Traoré",
+            born,
+            "XY-123456",
+        )
+        assert stored.role == "subject"
+        assert (stored.personnel_number_index, stored.name_dob_index) == indexes
+        assert None not in indexes
+
+
+def test_a_new_row_given_no_identifiers_has_no_blind_indexes(work):
+    with work():
+        person = make_person(make_case(), full_name=None, personnel_number=None)
+        assert person.personnel_number_index is None and person.name_dob_index is None
+
+
 def test_changing_a_sealed_field_reseals_and_bumps_the_version(work):
     with work():
         case = make_case()
