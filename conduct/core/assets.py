@@ -31,23 +31,25 @@ def file_version(static_folder: str, filename: str) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:VERSION_LENGTH]
 
 
-class StaticVersions:
-    """Each static file's version, computed on first use (the files change only with a
-    release, which restarts the servers)."""
+def static_versions(static_folder: str) -> dict[str, str]:
+    """The version of every file in the static folder, by its name there ("a/b.css").
 
-    def __init__(self, static_folder: str):
-        self.static_folder = static_folder
-        self._versions: dict[str, str | None] = {}
-
-    def __call__(self, filename: str) -> str | None:
-        if filename not in self._versions:
-            self._versions[filename] = file_version(self.static_folder, filename)
-        return self._versions[filename]
+    Computed once at start-up (the files change only with a release, which restarts the
+    servers), so a request can only look a name up: the names clients send never add to it.
+    """
+    folder = Path(static_folder)
+    if not folder.is_dir():
+        return {}
+    return {
+        path.relative_to(folder).as_posix(): version
+        for path in sorted(folder.rglob("*"))
+        if (version := file_version(static_folder, str(path.relative_to(folder)))) is not None
+    }
 
 
 def asset_url(filename: str) -> str:
     """The address of a static file with its version, for templates."""
-    version = current_app.extensions["conduct_static_versions"](filename)
+    version = current_app.extensions["conduct_static_versions"].get(filename)
     return url_for("static", filename=filename, v=version)
 
 
@@ -56,7 +58,7 @@ def cache_static(response: Response) -> None:
     if request.endpoint != "static" or response.status_code not in (200, 304):
         return
     filename = (request.view_args or {}).get("filename", "")
-    current = current_app.extensions["conduct_static_versions"](filename)
+    current = current_app.extensions["conduct_static_versions"].get(filename)
     if current is not None and request.args.get("v") == current:
         response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
     else:
@@ -64,5 +66,5 @@ def cache_static(response: Response) -> None:
 
 
 def init_app(app: Flask) -> None:
-    app.extensions["conduct_static_versions"] = StaticVersions(app.static_folder)
+    app.extensions["conduct_static_versions"] = static_versions(app.static_folder)
     app.jinja_env.globals["asset_url"] = asset_url

@@ -6,7 +6,7 @@ import hashlib
 import re
 from pathlib import Path
 
-from conduct.core.assets import file_version
+from conduct.core.assets import file_version, static_versions
 
 STATIC = Path(__file__).resolve().parents[2] / "conduct" / "static"
 LINKED = re.compile(r'href="(/static/([^"?]+)\?v=([0-9a-f]+))"')
@@ -74,3 +74,28 @@ def test_file_version_stays_inside_the_static_folder(tmp_path):
     assert file_version(str(static), "../secret.txt") is None
     assert file_version(str(static), "missing.css") is None
     assert file_version(str(static), ".") is None
+
+
+def test_versions_are_known_at_start_and_requests_never_add_to_them(app, client):
+    versions = app.extensions["conduct_static_versions"]
+    before = dict(versions)
+    assert set(before) == {path.name for path in STATIC.iterdir() if path.is_file()}
+    for url in (
+        f"/static/x/../conduct.css?v={before['conduct.css']}",
+        f"/static/./conduct.css?v={before['conduct.css']}",
+    ):
+        response = fetch(client, url)
+        if response.status_code == 200:  # another spelling of the file: never immutable
+            assert response.headers["Cache-Control"] == "no-cache"
+    assert versions == before
+
+
+def test_static_versions_of_a_folder(tmp_path):
+    (tmp_path / "css").mkdir()
+    (tmp_path / "css" / "a.css").write_text("a{}")
+    (tmp_path / "b.svg").write_text("<svg/>")
+    assert static_versions(str(tmp_path)) == {
+        "css/a.css": hashlib.sha256(b"a{}").hexdigest()[:12],
+        "b.svg": hashlib.sha256(b"<svg/>").hexdigest()[:12],
+    }
+    assert static_versions(str(tmp_path / "missing")) == {}
