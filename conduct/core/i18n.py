@@ -97,9 +97,9 @@ def current_language() -> str:
     return str(locale) if locale is not None else DEFAULT_LANGUAGE
 
 
-# Messages written in English only (marshmallow's own, and the statistics services', which
-# also answer the API), with their parameters as patterns: a problem shown on a page is
-# translated through them.
+# Marshmallow's own messages, written in English only, with their parameters as patterns: a
+# problem shown on a page is translated through them. Conduct's own messages are translated
+# where they are raised (API requests are answered in English, see select_locale).
 _PARAMETERS = re.compile(r"\\\{(\w+)\\\}")
 SCHEMA_MESSAGES: tuple[str, ...] = (
     N_("Missing data for required field."),
@@ -124,10 +124,15 @@ SCHEMA_MESSAGES: tuple[str, ...] = (
     N_("Must be greater than or equal to {min}."),
     N_("Must be less than or equal to {max}."),
     N_("Must be greater than or equal to {min} and less than or equal to {max}."),
-    N_("give one or two dimensions of: {known}"),
-    N_("a dimension is given twice"),
-    N_("{table} has only these dimensions: {known}"),
-    N_("no such report table; tables: {tables}"),
+)
+
+
+# Messages with parameters, the most fixed text first: a parameter matches any text, so a
+# message that is the start of a longer one ("Must be greater than or equal to {min}.") must
+# not be tried before it.
+_WITH_PARAMETERS = sorted(
+    (message for message in SCHEMA_MESSAGES if "{" in message),
+    key=lambda message: -len(_PARAMETERS.sub("", re.escape(message))),
 )
 
 
@@ -142,9 +147,7 @@ def translate_problem(text: str) -> str:
     translated = gettext(text)
     if translated != text or "{" in text:
         return translated
-    for message in SCHEMA_MESSAGES:
-        if "{" not in message:
-            continue
+    for message in _WITH_PARAMETERS:
         found = _pattern(message).match(text)
         if found:
             return gettext(message).format(**found.groupdict())

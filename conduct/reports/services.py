@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from flask import current_app
+from flask_babel import gettext
 
 from conduct.audit import record
 from conduct.cases.generation import statistics_generation
@@ -149,7 +150,8 @@ def table_spec(table: str) -> TableSpec:
     """The table of that name, or 404."""
     spec = TABLES.get(table)
     if spec is None:
-        raise NotFound("no such report table; tables: " + ", ".join(TABLES))
+        tables = ", ".join(TABLES)
+        raise NotFound(gettext("no such report table; tables: %(tables)s", tables=tables))
     return spec
 
 
@@ -165,12 +167,17 @@ def check_request(table: str, by: list[str]) -> TableSpec:
     spec = table_spec(table)
     known = ", ".join(spec.dimensions)
     if not by or len(by) > 2:
-        raise ValidationFailed.of({"by": [f"give one or two dimensions of: {known}"]})
+        raise ValidationFailed.of(
+            {"by": [gettext("give one or two dimensions of: %(known)s", known=known)]}
+        )
     if len(set(by)) != len(by):
-        raise ValidationFailed.of({"by": ["a dimension is given twice"]})
+        raise ValidationFailed.of({"by": [gettext("a dimension is given twice")]})
     unknown = [name for name in by if name not in spec.dimensions]
     if unknown:
-        raise ValidationFailed.of({"by": [f"{table} has only these dimensions: {known}"]})
+        message = gettext(
+            "%(table)s has only these dimensions: %(known)s", table=table, known=known
+        )
+        raise ValidationFailed.of({"by": [message]})
     return spec
 
 
