@@ -110,13 +110,18 @@ def _compute(name: str, threshold: int, today: date | None, generation: int | No
 def _compute_timeliness(threshold: int, today: date, generation: int | None) -> ComputedTable:
     """Reports by mission and year, with the allegations table's decisions on the same
     cells, and the measures of the published ones."""
-    # The allegations table of the same generation (not read again: it could have moved on).
+    # The allegations table of the same generation, whose cells and domains these share.
     allegations = _cached_table(ALLEGATIONS.name, threshold, None, generation)
     records = snapshots.current_records(TIMELINESS.name, generation)
-    missions, years = units.case_domains()
-    domains = {"mission": missions, YEAR: years}
+    columns = _on_domains(records, allegations.domains)
+    if columns is None:
+        # A change the generation does not show landed between the two reads (a case in a
+        # new year): count the allegations again, over data at least as new as the records.
+        allegations = _compute(ALLEGATIONS.name, threshold, None, generation)
+        columns = _on_domains(records, allegations.domains)
+    domains = {"mission": allegations.domains["mission"], YEAR: allegations.domains[YEAR]}
     measures = timeliness.measure_cells(
-        units.mission_and_year(records, missions, years),
+        columns,
         records["to_referral"],
         records["to_finding"],
         timeliness.is_late(records, today),
@@ -134,6 +139,20 @@ def _compute_timeliness(threshold: int, today: date, generation: int | None) -> 
         values["share_overdue"] = np.where(shown, values["share_overdue"], np.nan)
         del values["referred"], values["found"]
     return ComputedTable(TIMELINESS, domains, published, measures)
+
+
+def _on_domains(records, domains) -> dict[str, np.ndarray] | None:
+    """The records' mission and year as indexes into ``domains``, or None when a record lies
+    outside them."""
+    years = domains[YEAR]
+    try:
+        columns = units.mission_and_year(records, domains["mission"], years)
+    except KeyError:
+        return None
+    found = columns["year"]
+    if len(found) and (found.min() < 0 or found.max() >= len(years)):
+        return None
+    return columns
 
 
 def _shape_of(domains):

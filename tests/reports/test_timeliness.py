@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from sqlalchemy import update
+
 from conduct.cases import items
-from conduct.core.db import unit_of_work
+from conduct.cases.models import Case
+from conduct.core.db import db, unit_of_work
 from conduct.reports import services
 from tests.factories import make_case, make_user
 
@@ -59,3 +62,25 @@ def test_measures_of_few_reports_are_not_published(app):
     row = next(r for r in answer["rows"] if r["mission"] == "MINUSCA")
     assert row["count"] == 15
     assert row["median_days_to_referral"] is None, "three referrals are too few to show"
+
+
+def test_a_case_the_cached_allegations_never_saw_is_counted_again(app):
+    """The allegations table is cached; then a case moves to a new year by a statement the
+    statistics generation does not see. Timeliness must not mix the table's domains with
+    newer records: it counts the allegations again."""
+    with app.app_context(), unit_of_work():
+        cases = [make_case(received_on=date(2025, 3, 3)) for _ in range(6)]
+        moved = cases[0].id
+    with app.app_context(), unit_of_work():
+        services.computed_table("allegations", 5, None)
+    # Outside the ORM session: the generation does not move.
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            update(Case.__table__)
+            .where(Case.__table__.c.id == moved)
+            .values(received_on=date(2026, 1, 5))
+        )
+    with app.app_context(), unit_of_work():
+        table = services.computed_table("timeliness", 5, date(2026, 6, 1))
+        years = services.answer_of(table, ("year",), None)["rows"]
+    assert [row["year"] for row in years] == [2025, 2026]
