@@ -168,17 +168,13 @@ def shred_due(
 ) -> int:
     """Shred each of ``cases`` that is still due (checked again: it may have been reopened or
     shredded since the review). Runs in the caller's transaction; returns how many."""
-    # One read for the whole batch; every case is assessed before any is shredded (shredding
-    # expires what the session holds).
     ids = [item.id for item in cases]
-    loaded = db.session.scalars(_live_cases_query().where(Case.id.in_(ids))).all()
-    due = []
-    for case in loaded:
+    shredded = 0
+    for case in db.session.scalars(_live_cases_query().where(Case.id.in_(ids))).all():
         now = assess(case, policy)
         if now is not None and now.is_due(today):
-            due.append(case)
-    for case in due:
-        shred_case(actor, case, action=ACTION_SHRED)
+            shred_case(actor, case, action=ACTION_SHRED)
+            shredded += 1
     if progress is not None:
         progress(len(cases))
-    return len(due)
+    return shredded

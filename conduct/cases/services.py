@@ -287,7 +287,12 @@ def shred_case(actor, case: Case, action: str = "case.shred") -> None:
     attachment_files.remove_case_files(session, case.id)
     current_vault().forget_case(case.id)
     record(action, actor=actor, object_type="case", object_id=case.id, case=case)
-    session.expire_all()
+    # The statements above bypassed the rows the session holds: reload this case's rows
+    # (its key, its persons' indexes), and only this case's, so a batch keeps the others.
+    case_id = case.id
+    for obj in list(session.identity_map.values()):
+        if obj is case or obj.__dict__.get("case_id") == case_id:
+            session.expire(obj)
 
 
 def case_by_reference(reference: str) -> Case | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from conduct.audit.models import AuditEvent
 from conduct.cases import retention, services
@@ -231,3 +231,28 @@ def test_services_shred_case_keeps_its_own_event(app):
             )
         ).all()
         assert event.action == "case.shred"
+
+
+def test_a_batch_reads_its_cases_once(app):
+    """Shredding one case reloads that case's rows only: the batch's other cases, read
+    together at its start, are not read again one by one."""
+    with app.app_context(), unit_of_work():
+        ids = [_closed_case(YEARS_AGO_6) for _ in range(4)]
+    with app.app_context(), unit_of_work():
+        found = retention.review(None, _policy(app), utcnow().date())
+    case_reads = []
+
+    def count(_conn, _cursor, statement, *_args):
+        if statement.lstrip().startswith("SELECT") and "FROM cases" in statement:
+            case_reads.append(statement)
+
+    with app.app_context(), unit_of_work():
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            done = retention.shred_due(None, _policy(app), utcnow().date(), found.due)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+    assert done == 4
+    assert len(case_reads) == 1, case_reads
+    with app.app_context(), unit_of_work():
+        assert all(_is_shredded(case_id) for case_id in ids)
