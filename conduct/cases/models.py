@@ -182,19 +182,14 @@ class Person(CaseChild, db.Model):
 
     case: Mapped[Case] = relationship(back_populates="persons")
 
-    def after_sealing(self, vault, sealed, is_new: bool) -> None:
-        """Both indexes of a new row; for a stored row, those whose fields changed. A field
-        not just sealed is opened only when a stored row's index needs it."""
+    def after_sealing(self, vault, values, changed, is_new: bool) -> None:
+        """Both indexes of a new row; for a stored row, those whose fields changed."""
         indexer = vault.blind_indexer
-
-        def value(name: str):
-            return sealed.get(name) if is_new or name in sealed else getattr(self, name)
-
-        if is_new or "personnel_number" in sealed:
-            index = indexer.personnel_number(value("personnel_number"))
+        if is_new or "personnel_number" in changed:
+            index = indexer.personnel_number(values.get("personnel_number"))
             store_column(self, "personnel_number_index", index, is_new)
-        if is_new or "full_name" in sealed or "date_of_birth" in sealed:
-            index = indexer.name_dob(value("full_name"), value("date_of_birth"))
+        if is_new or "full_name" in changed or "date_of_birth" in changed:
+            index = indexer.name_dob(values.get("full_name"), values.get("date_of_birth"))
             store_column(self, "name_dob_index", index, is_new)
 
 

@@ -536,12 +536,14 @@ class SealedRow:
             raise ValueError(f"a {type(self).__name__} must belong to a case before it is saved")
         return case_id
 
-    def after_sealing(self, vault: Vault, sealed: Mapping[str, Any], is_new: bool) -> None:
+    def after_sealing(
+        self, vault: Vault, values: Mapping[str, Any], changed: Container[str], is_new: bool
+    ) -> None:
         """Hook for derived values (blind indexes) once identifying fields are sealed.
 
-        ``sealed`` maps the fields just sealed to their plain values. For a new row it holds
-        the fields the row was given: a field missing from it is None, and every derived
-        column is to be stored. Store derived columns with :func:`store_column`.
+        ``values`` are the row's identifying fields as just sealed (a field missing from it is
+        None); ``changed`` names those that changed on a stored row (on a new row, every
+        derived column is due). Store derived columns with :func:`store_column`.
         """
 
     def _seal_pending(self, session: Session, vault: Vault, is_new: bool) -> None:
@@ -569,7 +571,7 @@ class SealedRow:
         if coded:
             _seal_coded(vault, self, binding, is_new)
         if identity:
-            self.after_sealing(vault, changed, is_new)
+            self.after_sealing(vault, values, changed, is_new)
 
 
 def _cases_to_seal(new: Iterable[SealedRow], dirty: Iterable[SealedRow]) -> set[uuid.UUID]:

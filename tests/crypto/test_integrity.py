@@ -200,10 +200,13 @@ def test_a_new_row_added_again_after_a_rollback_keeps_its_values_and_indexes(wor
         assert None not in indexes
 
 
-def test_a_new_row_given_no_identifiers_has_no_blind_indexes(work):
+def test_a_new_row_gets_the_indexes_of_the_identifiers_it_was_given(work):
     with work():
-        person = make_person(make_case(), full_name=None, personnel_number=None)
-        assert person.personnel_number_index is None and person.name_dob_index is None
+        case = make_case()
+        named = make_person(case, full_name="Awa Traoré", date_of_birth=date(1990, 5, 6))
+        assert named.personnel_number_index is None and len(named.name_dob_index) == 32
+        numbered = make_person(case, full_name="Awa Traoré", personnel_number="XY-123456")
+        assert len(numbered.personnel_number_index) == 32 and numbered.name_dob_index is None
 
 
 def test_changing_a_sealed_field_reseals_and_bumps_the_version(work):
