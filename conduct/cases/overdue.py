@@ -28,8 +28,6 @@ from .workflow import CLOSING_STATUSES
 LISTED_FACTS = ("status", "category", "allegation_type", "source")
 REFERRAL_FACTS = ("purpose", "entity", "status")
 
-# What an overdue answer is computed from, for the audit events of these reads.
-
 
 @dataclass(frozen=True)
 class CaseOverdue:

@@ -17,8 +17,6 @@ from .workflow import check_may_transition, transition_case
 
 blueprint = Blueprint("cases_workflow_api", __name__, url_prefix="/api/v1/cases")
 
-# What a deadline answer is computed from, for the audit event of the read.
-
 
 @blueprint.post("/<reference>/transitions")
 @documented(body=TransitionIn, answer=TransitionOut, status=201, errors=(409,))
