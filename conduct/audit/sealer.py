@@ -85,11 +85,12 @@ def seal(connection: Connection, *, wait: bool = True, thorough: bool = True) ->
         rows = connection.execute(query, {"after": after, "limit": BATCH}).all()
         if not rows:
             break
-        leaves = []
-        for row in rows:
-            digest = leaf_hash(encode(row))
-            leaves.append({"leaf_index": frontier.size, "event_id": row[_ID], "leaf_hash": digest})
-            frontier.append(digest)
+        digests = [leaf_hash(encode(row)) for row in rows]
+        leaves = [
+            {"leaf_index": frontier.size + offset, "event_id": row[_ID], "leaf_hash": digest}
+            for offset, (row, digest) in enumerate(zip(rows, digests, strict=True))
+        ]
+        frontier.extend(digests)
         connection.execute(insert(AuditLeaf), leaves)
         sealed += len(rows)
         after = rows[-1][_ID]
