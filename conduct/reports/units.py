@@ -39,7 +39,7 @@ from .facts import (
     rows_of_cases,
     year_domain,
 )
-from .tables import ALLEGATIONS, SUBJECTS, TIMELINESS, VICTIMS, Population, TableSpec
+from .tables import ALLEGATIONS, SUBJECTS, TABLES, TIMELINESS, VICTIMS, Population
 
 Records = dict[str, np.ndarray]
 
@@ -89,10 +89,6 @@ def layout_signature(table: str) -> str:
     lists += (codes.FINDING, codes.ACTION)
     rules = timeliness.rules_signature() if table == TIMELINESS.name else None
     return repr((LAYOUTS[table], [tuple(code_list.codes) for code_list in lists], rules))
-
-
-def empty(table: str) -> Records:
-    return {name: np.zeros(0, dtype=kind) for name, kind in LAYOUTS[table].items()}
 
 
 def canonical(table: str, records: Records) -> Records:
@@ -287,7 +283,7 @@ def case_domains() -> tuple[tuple[str, ...], tuple[int, ...]]:
 
 def population(table: str, records: Records) -> Population:
     """The table's units, integer-coded over its domains."""
-    spec: TableSpec = {t.name: t for t in (ALLEGATIONS, VICTIMS, SUBJECTS)}[table]
+    spec = TABLES[table]
     missions, years = case_domains()
     domains: dict[str, tuple] = {"mission": missions, "year": years}
     coded = mission_and_year(records, missions, years)

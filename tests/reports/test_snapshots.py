@@ -22,6 +22,11 @@ from conduct.reports import snapshots, units
 from conduct.reports.models import StatisticsSnapshot
 from tests.factories import make_case, make_person
 
+
+def no_records(table: str) -> units.Records:
+    return {name: np.zeros(0, dtype=kind) for name, kind in units.LAYOUTS[table].items()}
+
+
 TABLES = ("allegations", "victims", "subjects", "timeliness")
 MISSIONS = ("MINUSCA", "MONUSCO", "UNMISS")
 WAITING = "pending_member_state"
@@ -249,7 +254,7 @@ def test_answers_writing_a_snapshot_at_once_keep_the_later_one(app, work):
             if before is not None:
                 before.wait(10)
             with app.app_context(), unit_of_work():
-                snapshots._store("victims", generation, units.empty("victims"))
+                snapshots._store("victims", generation, no_records("victims"))
                 if after is not None:
                     after.set()
                     release.wait(10)
