@@ -103,6 +103,7 @@ def test_a_late_commit_with_an_old_timestamp_is_seen(work, reports, computations
             case.updated_at = datetime(2020, 1, 1, tzinfo=UTC)
     with work():
         assert by_year() == {2024: 6, 2025: 6}
+    assert computations == ["allegations", "allegations"]
 
 
 def test_a_transaction_sees_its_own_change_and_caches_nothing(work, reports, computations):

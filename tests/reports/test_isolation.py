@@ -83,11 +83,9 @@ def test_every_table_computes_with_data_keys_out_of_reach(app, cases, monkeypatc
     for name in ("data_key", "preload", "loaded_data_key", "_remember"):
         monkeypatch.setattr(Vault, name, refuse)
     monkeypatch.setattr("conduct.crypto.vault.unwrap_key", refuse)
-    services.clear_cache()
     with app.app_context(), unit_of_work():
         for table in ("allegations", "victims", "subjects", "timeliness"):
             computed = services.computed_table(table, 5, date(2026, 6, 1))
             assert int(computed.published[()]) in (6, services.HIDDEN)
         victims = services.computed_table("victims", 5)
         assert int(victims.published[("age_group",)][1]) == 6
-    services.clear_cache()
