@@ -22,29 +22,20 @@ YEAR = 365 * 24 * 3600
 VERSION_LENGTH = 12
 
 
-def file_version(static_folder: str, filename: str) -> str | None:
-    """The version of a static file: its content hash, or None when there is no such file."""
-    folder = Path(static_folder).resolve()
-    path = (folder / filename).resolve()
-    if not path.is_file() or not path.is_relative_to(folder):
-        return None
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:VERSION_LENGTH]
-
-
 def static_versions(static_folder: str) -> dict[str, str]:
-    """The version of every file in the static folder, by its name there ("a/b.css").
+    """The version of every file in the static folder (its content hash), by its name there
+    ("a/b.css").
 
     Computed once at start-up (the files change only with a release, which restarts the
     servers), so a request can only look a name up: the names clients send never add to it.
     """
     folder = Path(static_folder)
-    if not folder.is_dir():
-        return {}
-    return {
-        path.relative_to(folder).as_posix(): version
-        for path in sorted(folder.rglob("*"))
-        if (version := file_version(static_folder, str(path.relative_to(folder)))) is not None
-    }
+    files = [path for path in sorted(folder.rglob("*")) if path.is_file()]
+    return {path.relative_to(folder).as_posix(): _content_hash(path) for path in files}
+
+
+def _content_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:VERSION_LENGTH]
 
 
 def asset_url(filename: str) -> str:
