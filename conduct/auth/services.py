@@ -159,10 +159,7 @@ def _check_admins_remain(actor, user: User, new_roles: frozenset[str]) -> None:
     if "admin" not in user.roles or "admin" in new_roles:
         return
     if actor is not None and actor.id == user.id:
-        raise ValidationFailed(
-            gettext("invalid input in: roles"),
-            {"roles": [gettext("you cannot remove your own admin role")]},
-        )
+        raise ValidationFailed.of({"roles": [gettext("you cannot remove your own admin role")]})
     other_admins = db.session.scalar(
         select(func.count())
         .select_from(UserRole)
@@ -170,10 +167,7 @@ def _check_admins_remain(actor, user: User, new_roles: frozenset[str]) -> None:
         .where(UserRole.role == "admin", User.active.is_(True), User.id != user.id)
     )
     if not other_admins:
-        raise ValidationFailed(
-            gettext("invalid input in: roles"),
-            {"roles": [gettext("this is the last active administrator")]},
-        )
+        raise ValidationFailed.of({"roles": [gettext("this is the last active administrator")]})
 
 
 def update_user(
@@ -191,9 +185,7 @@ def update_user(
     new_missions = user.missions if missions is None else frozenset(missions)
     name_problem = _display_name_problem(new_name)
     if name_problem:
-        raise ValidationFailed(
-            gettext("invalid input in: display_name"), {"display_name": [name_problem]}
-        )
+        raise ValidationFailed.of({"display_name": [name_problem]})
     _check_roles_and_missions(new_roles, new_missions)
     _check_admins_remain(actor, user, new_roles)
     new_hash = _policy_checked(password, user.email, new_name) if password else None

@@ -7,7 +7,6 @@ import re
 import uuid
 
 from flask import Flask, current_app, g, jsonify, render_template, request
-from flask_babel import gettext
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -16,7 +15,7 @@ from conduct.crypto.vault import open_vault
 from .assets import cache_static
 from .assets import init_app as init_assets
 from .db import db
-from .errors import ConductError, error_body
+from .errors import ConductError, ValidationFailed, error_body
 from .i18n import N_, translate_problem, translate_problems
 
 log = logging.getLogger(__name__)
@@ -141,14 +140,7 @@ def handle_validation_error(error: ValidationError):
         # A key the schema does not know is the client's text: never echo it into the log.
         key = "unknown_field" if messages == ["Unknown field."] else name
         flat.setdefault(key, []).extend(messages)
-    names = ", ".join(sorted(flat))
-    return handle_conduct_error(_invalid(gettext("invalid input in: %(names)s", names=names), flat))
-
-
-def _invalid(message, fields):
-    from .errors import ValidationFailed
-
-    return ValidationFailed(message, fields)
+    return handle_conduct_error(ValidationFailed.of(flat))
 
 
 def handle_http_error(error: HTTPException):
