@@ -61,8 +61,8 @@ class AccountCreateForm(FlaskForm):
         _l("Initial password (optional)"),
         validators=[Optional(), Length(max=1000)],
         description=_l(
-            "At least 12 characters, not easy to guess; long phrases of unrelated words work."
-            " Without one, the account cannot log in until one is set."
+            "%(advice)s Without one, the account cannot log in until one is set.",
+            advice=POLICY_ADVICE,
         ),
     )
     password_confirm = PasswordField(

@@ -230,3 +230,6 @@ def test_auditor_and_admin_pages_in_french(logged_in):
     accounts = text(admin.get("/admin/users"))
     assert "<h1>Comptes</h1>" in accounts and "Administrateur" in accounts
     assert "Ajouter une mission" in text(admin.get("/admin/missions"))
+    new_account = text(admin.get("/admin/users/new"))
+    assert "Au moins 12 caractères, difficile à deviner ; une longue suite" in new_account
+    assert "Sans mot de passe, le compte ne peut pas se connecter" in new_account
