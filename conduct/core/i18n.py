@@ -79,9 +79,12 @@ def is_language(value: object) -> bool:
 
 def select_locale() -> str:
     """The language of this request's pages (see the module's docstring)."""
-    if not has_request_context() or request.path.startswith("/api/"):
-        return DEFAULT_LANGUAGE
     from flask_login import current_user
+
+    from .web import is_api_request  # web builds on this module
+
+    if not has_request_context() or is_api_request():
+        return DEFAULT_LANGUAGE
 
     chosen = getattr(current_user, "locale", None) if current_user.is_authenticated else None
     if is_language(chosen):
