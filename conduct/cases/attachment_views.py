@@ -17,6 +17,7 @@ from flask_login import current_user
 from marshmallow import EXCLUDE, ValidationError
 
 from conduct.core.errors import ConductError
+from conduct.core.i18n import translate_problems
 from conduct.core.permissions import has_permission, requires
 from conduct.core.web import record_refusal
 
@@ -94,7 +95,7 @@ def upload(reference: str):
 def _refused(reference: str, status: int, problems: dict):
     record_refusal("invalid", problems)
     case = attachments.find_case_for_files(g.actor, reference)
-    return _page(case, status, problems)
+    return _page(case, status, translate_problems(problems))
 
 
 @blueprint.get("/<reference>/attachments/<attachment_id>")

@@ -225,7 +225,6 @@ def init_app(app: Flask) -> None:
         moment=moment,
         country=country,
         label=code_label,
-        problem=translate_problem,
         translated=gettext,
     )
     app.jinja_env.globals.update(

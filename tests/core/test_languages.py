@@ -3,6 +3,7 @@ API in English whatever the choice."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import pytest
@@ -10,6 +11,7 @@ from sqlalchemy import select
 
 from conduct.audit.models import AuditEvent
 from conduct.auth.models import User
+from conduct.cases import attachments
 from conduct.core.db import db, unit_of_work
 from conduct.core.i18n import COOKIE_NAME
 from tests.cases.pages import TOKEN, make_team, text
@@ -233,3 +235,20 @@ def test_auditor_and_admin_pages_in_french(logged_in):
     new_account = text(admin.get("/admin/users/new"))
     assert "Au moins 12 caractères, difficile à deviner ; une longue suite" in new_account
     assert "Sans mot de passe, le compte ne peut pas se connecter" in new_account
+
+
+def test_an_upload_problem_in_french(app, team):
+    """A schema's own message on the evidence form, translated once by the view."""
+    set_locale(app, team.id, "fr")
+    path = f"/cases/{team.reference}/attachments"
+    token = TOKEN.search(text(team.client.get(path))).group(1)
+    form = {
+        "csrf_token": token,
+        "next": path,
+        "description": "x" * (attachments.MAX_DESCRIPTION_LENGTH + 1),
+        "file": (io.BytesIO(b"plain text"), "note.txt", "text/plain"),
+    }
+    answer = team.client.post(path, data=form)
+    assert answer.status_code == 400
+    limit = attachments.MAX_DESCRIPTION_LENGTH
+    assert f"Dépasse la longueur maximale de {limit}." in text(answer)
