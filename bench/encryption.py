@@ -31,7 +31,6 @@ import argparse
 import cProfile
 import gc
 import io
-import json
 import os
 import pstats
 import random
@@ -71,7 +70,21 @@ from conduct.cases.models import Case, Person
 from conduct.core.db import UtcDateTime, db, normalise_database_url, unit_of_work, utcnow
 from conduct.core.missions import seed_missions
 from conduct.crypto import current_vault
-from conduct.crypto.envelope import SealingKey, cell_context, pad, row_binding, seal_cell
+from conduct.crypto.columns import (
+    _CODED_JSON,
+    CODED_BLOCK,
+    IDENTITY_BLOCK,
+    _coded_names,
+    _dump_identity,
+)
+from conduct.crypto.envelope import (
+    _HEADER,
+    SealingKey,
+    cell_context,
+    pad,
+    row_binding,
+    seal_cell,
+)
 from conduct.crypto.keys import init_key_dir, load_keyring, new_wrapped_key, unwrap_key
 from conduct.crypto.vault import data_key_purpose
 
@@ -393,19 +406,16 @@ class Conduct:
 # Core inserts of the same rows, with and without the two indexed columns. Compared with the
 # plaintext write, it says how far below the target any implementation of the design could go.
 
-IDENTITY_JSON = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-CODED_JSON = json.JSONEncoder(separators=(",", ":"))
-CODED_NAMES = sorted(CODED)
-SEALED_OVERHEAD = 1 + 16 + 12 + 16  # format, key id, nonce, tag
+SEALED_OVERHEAD = _HEADER + 16  # format, key id and nonce, then the GCM tag
 INDEX_ROUNDS = 3  # inserts per shape, alternating, for the blind indexes' upkeep
 
 
 def documents(fields: dict[str, Any]) -> tuple[bytes, bytes]:
-    """A person's identity and coded documents, padded, as Conduct seals them."""
-    identity = {name: fields[name] for name in IDENTIFYING}
-    identity["date_of_birth"] = identity["date_of_birth"].isoformat()
-    coded = CODED_JSON.encode({name: fields[name] for name in CODED_NAMES}).encode()
-    return pad(IDENTITY_JSON.encode(identity).encode(), 64), pad(coded, 256)
+    """A person's identity and coded documents, padded, made by the code Conduct seals them
+    with (so the floor follows the real format)."""
+    identity = _dump_identity(Person.__identifying__, fields)
+    coded = _CODED_JSON.encode({name: fields[name] for name in _coded_names(Person)}).encode()
+    return pad(identity, IDENTITY_BLOCK), pad(coded, CODED_BLOCK)
 
 
 def crypto_floor(inputs, case_ids: list[uuid.UUID], key_dir: Path) -> float:
