@@ -12,11 +12,11 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from conduct.core.db import READ_ONLY, db, unit_of_work
+from conduct.core.db import db, unit_of_work
 from conduct.crypto.audit_signing import audit_public_key
 
 from .checkpoints import log_origin
-from .leafcheck import leaves_stored
+from .leafcheck import leaves_stored, snapshot_connection
 from .logformat import NoteError, parse_note
 from .sealer import SealError, seal
 from .verify import TrustedCheckpointError, verify_log
@@ -28,10 +28,7 @@ audit_cli = AppGroup(
 
 def snapshot():
     """A read-only connection that sees one consistent state of the log."""
-    connection = db.engine.connect().execution_options(**READ_ONLY)
-    if connection.dialect.name == "postgresql":
-        connection.execution_options(isolation_level="REPEATABLE READ")
-    return connection
+    return snapshot_connection(db.engine)
 
 
 def seal_now() -> None:

@@ -307,15 +307,21 @@ def _read_piece(connection: Connection, start: int, end: int, stop: int, cuts) -
     return piece
 
 
+def snapshot_connection(engine) -> Connection:
+    """A read-only connection that sees one consistent state of the log: REPEATABLE READ on
+    PostgreSQL (an SQLite read transaction is a snapshot already)."""
+    connection = engine.connect().execution_options(**READ_ONLY)
+    if connection.dialect.name == "postgresql":
+        connection.execution_options(isolation_level="REPEATABLE READ")
+    return connection
+
+
 def _helper(url, snapshot: str | None, start: int, end: int, stop: int, cuts, sender) -> None:
     """In a helper process: recompute leaves ``start`` to ``end`` through a connection of its
     own, in the verifying transaction's snapshot, and send back one :class:`LeafHashes`."""
     try:
         engine = create_engine(url, poolclass=NullPool)
-        options = dict(READ_ONLY)
-        if snapshot is not None:
-            options["isolation_level"] = "REPEATABLE READ"
-        with engine.connect().execution_options(**options) as connection:
+        with snapshot_connection(engine) as connection:
             if snapshot is not None:
                 connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             piece = _read_piece(connection, start, end, stop, cuts)
