@@ -19,7 +19,7 @@ lists, pages and statistics can all use them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -124,9 +124,13 @@ def _awaited(case, rules: DeadlineRules) -> Iterator[Deadline]:
 
 def overdue(case, today: date, rules: DeadlineRules) -> list[OverdueItem]:
     """The deadlines of the case that have passed by ``today``; closed cases have none."""
+    return _passed(open_deadlines(case, rules), today)
+
+
+def _passed(deadlines: Iterable[Deadline], today: date) -> list[OverdueItem]:
     return [
         OverdueItem(deadline.kind, deadline.due_on, (today - deadline.due_on).days)
-        for deadline in open_deadlines(case, rules)
+        for deadline in deadlines
         if today > deadline.due_on
     ]
 
@@ -150,15 +154,19 @@ def is_answer_overdue(referral, today: date) -> bool:
     return is_answer_awaited(referral) and today > referral.due_on
 
 
+def answer_deadlines(case) -> Iterator[Deadline]:
+    """The answers (acknowledgements) awaited to referrals with a due date; closed cases
+    await none."""
+    if case.status in CLOSING_STATUSES:
+        return
+    for referral in case.referrals:
+        if is_answer_awaited(referral):
+            yield Deadline("referral_answer", referral.due_on)
+
+
 def overdue_referral_answers(case, today: date) -> list[OverdueItem]:
     """Referrals whose answer (acknowledgement) is overdue; closed cases have none."""
-    if case.status in CLOSING_STATUSES:
-        return []
-    return [
-        OverdueItem("referral_answer", referral.due_on, (today - referral.due_on).days)
-        for referral in case.referrals
-        if is_answer_overdue(referral, today)
-    ]
+    return _passed(answer_deadlines(case), today)
 
 
 def all_overdue(case, today: date, rules: DeadlineRules) -> list[OverdueItem]:
@@ -171,10 +179,5 @@ def all_upcoming(case, today: date, rules: DeadlineRules) -> list[Deadline]:
     """Every deadline still ahead of (or due on) ``today``, the rules' and the answers awaited
     to referrals with a due date, earliest first."""
     items = upcoming(case, today, rules)
-    if case.status not in CLOSING_STATUSES:
-        items += [
-            Deadline("referral_answer", referral.due_on)
-            for referral in case.referrals
-            if is_answer_awaited(referral) and referral.due_on >= today
-        ]
+    items += [deadline for deadline in answer_deadlines(case) if deadline.due_on >= today]
     return sorted(items, key=lambda item: (item.due_on, item.kind))
