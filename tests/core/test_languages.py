@@ -7,14 +7,13 @@ import io
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 
-from conduct.audit.models import AuditEvent
 from conduct.auth.models import User
 from conduct.cases import attachments
 from conduct.core.db import db, unit_of_work
 from conduct.core.i18n import COOKIE_NAME
-from tests.cases.pages import TOKEN, make_team, text
+from tests.cases.pages import TOKEN, events, login, make_team, post, text
+from tests.cases.pages import token as token_of
 from tests.factories import PASSWORD, make_case
 
 
@@ -29,9 +28,8 @@ def stored_locale(app, user_id):
 
 
 def switch(client, locale, page="/login", next_page=None):
-    token = TOKEN.search(text(client.get(page))).group(1)
-    form = {"csrf_token": token, "locale": locale, "next": next_page or page}
-    return client.post("/language", data=form)
+    form = {"locale": locale, "next": next_page or page}
+    return post(client, "/language", form, token_from=page)
 
 
 @pytest.fixture
@@ -46,9 +44,7 @@ def logged_in(app, user_factory, api_login):
     def build(roles, locale="fr", missions=()):
         user_id, _ = user_factory(roles=roles, missions=missions)
         set_locale(app, user_id, locale)
-        client = app.test_client()
-        assert api_login(client, user_id).status_code == 200
-        return client
+        return login(app, api_login, user_id)
 
     return build
 
@@ -105,9 +101,7 @@ def test_the_switch_persists_on_the_account(app, team):
     answer = switch(team.client, "fr", page="/cases", next_page="/cases?status=received")
     assert answer.headers["Location"] == "/cases?status=received"
     assert stored_locale(app, team.id) == "fr"
-    with app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "user.locale"))
-        assert [event.fields for event in events] == ["locale"]
+    assert [event.fields for event in events(app, "user.locale")] == ["locale"]
     # The account's choice wins over the browser's and over the cookie.
     team.client.delete_cookie(COOKIE_NAME)
     page = text(team.client.get("/cases", headers={"Accept-Language": "en"}))
@@ -169,19 +163,17 @@ def test_form_labels_choices_and_problems_in_french(app, team):
 
 def test_password_advice_in_french(app, team):
     set_locale(app, team.id, "fr")
-    token = TOKEN.search(text(team.client.get("/account/password"))).group(1)
-    form = {"csrf_token": token, "current_password": PASSWORD, "confirm": "aaaaaaaaaaaa"}
-    page = text(
-        team.client.post("/account/password", data={**form, "new_password": "aaaaaaaaaaaa"})
-    )
+    form = {"current_password": PASSWORD, "confirm": "aaaaaaaaaaaa", "new_password": "aaaaaaaaaaaa"}
+    page = text(post(team.client, "/account/password", form))
     assert "trop facile à deviner : ajoutez des mots plus inhabituels" in page
 
 
 def test_flash_messages_in_french(app, team):
     set_locale(app, team.id, "fr")
-    token = TOKEN.search(text(team.client.get(f"/cases/{team.reference}/measures/new"))).group(1)
+    path = f"/cases/{team.reference}/measures/new"
+    token = token_of(team.client, path)
     answer = team.client.post(
-        f"/cases/{team.reference}/measures/new",
+        path,
         data={"csrf_token": token, "type": "administrative_leave", "started_on": "2026-03-05"},
         follow_redirects=True,
     )
@@ -241,9 +233,8 @@ def test_an_upload_problem_in_french(app, team):
     """A schema's own message on the evidence form, translated once by the view."""
     set_locale(app, team.id, "fr")
     path = f"/cases/{team.reference}/attachments"
-    token = TOKEN.search(text(team.client.get(path))).group(1)
     form = {
-        "csrf_token": token,
+        "csrf_token": token_of(team.client, path),
         "next": path,
         "description": "x" * (attachments.MAX_DESCRIPTION_LENGTH + 1),
         "file": (io.BytesIO(b"plain text"), "note.txt", "text/plain"),
